@@ -1,0 +1,75 @@
+/** Model-level sums and switches over all variational layers of a tf.LayersModel (nested models included). */
+import * as tf from '@tensorflow/tfjs';
+import { isVariationalLayer, type VariationalLayer, type VariationalMode } from './variationalLayer';
+import type { PriorSpec } from './priors';
+
+/** All VariationalDense / VariationalConv2D layers, in model order. */
+export function variationalLayers(model: tf.LayersModel): VariationalLayer[] {
+  const out: VariationalLayer[] = [];
+  const visit = (layers: tf.layers.Layer[]): void => {
+    for (const l of layers) {
+      if (isVariationalLayer(l)) out.push(l);
+      else if (l instanceof tf.LayersModel) visit(l.layers);
+    }
+  };
+  visit(model.layers);
+  return out;
+}
+
+function sumOver(model: tf.LayersModel, term: (l: VariationalLayer) => tf.Scalar): tf.Scalar {
+  return tf.tidy(() => {
+    const layers = variationalLayers(model);
+    if (layers.length === 0) return tf.scalar(0);
+    return tf.addN(layers.map(term)) as tf.Scalar;
+  });
+}
+
+/** Σ_layers Σ_weights (Q(θ) - θ)², the "quantized loss" of the paper's figures. Differentiable. */
+export function quantizationLoss(model: tf.LayersModel): tf.Scalar {
+  return sumOver(model, (l) => l.quantizationLoss());
+}
+
+const priors = new WeakMap<tf.LayersModel, PriorSpec>();
+
+/** Remember the prior a model was built for (the model builders do this), so callers need not repeat it. */
+export function attachPrior(model: tf.LayersModel, prior: PriorSpec): void {
+  priors.set(model, prior);
+}
+
+export function modelPrior(model: tf.LayersModel): PriorSpec | undefined {
+  return priors.get(model);
+}
+
+/**
+ * Σ_layers KL(q || prior), summed over every weight (scale it in the ELBO, see elbo.ts). Differentiable.
+ * Without `prior`, the one attached to the model is used.
+ */
+export function klDivergence(model: tf.LayersModel, prior: PriorSpec | undefined = modelPrior(model)): tf.Scalar {
+  if (!prior) throw new Error('klDivergence: no prior given and none attached to the model (attachPrior)');
+  return sumOver(model, (l) => l.kl(prior));
+}
+
+/** Set the inference mode of every variational layer; returns the previous modes (for restoreModes). */
+export function setMode(model: tf.LayersModel, mode: VariationalMode): VariationalMode[] {
+  return variationalLayers(model).map((l) => {
+    const old = l.mode;
+    l.mode = mode;
+    return old;
+  });
+}
+
+export function restoreModes(model: tf.LayersModel, modes: VariationalMode[]): void {
+  variationalLayers(model).forEach((l, i) => (l.mode = modes[i] ?? l.mode));
+}
+
+/** Per-layer summary for logs and plots: levels, partitions, level usage, mean log σ². */
+export function levelReport(model: tf.LayersModel): {
+  name: string; levels: number[]; partitions: number[]; counts: number[]; meanLogSigma2: number;
+}[] {
+  return variationalLayers(model).map((l) => {
+    const ls = l.logSigma2Values();
+    let s = 0;
+    for (let i = 0; i < ls.length; i++) s += ls[i];
+    return { name: l.name, levels: l.levelsValues(), partitions: l.partitionValues(), counts: l.levelCounts(), meanLogSigma2: s / ls.length };
+  });
+}

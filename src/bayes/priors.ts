@@ -1,0 +1,157 @@
+/**
+ * The two priors of Chien & Chang's Bayesian M-ary QNN, as pure tensor functions of the variational
+ * parameters. Each returns KL(q || p) summed over all weights (a scalar); how the sum is scaled in the
+ * ELBO is decided in elbo.ts, not here.
+ *
+ * q(w) = N(mean, exp(logSigma2)) per weight (mean-field Gaussian).
+ */
+import * as tf from '@tensorflow/tfjs';
+
+/** Constants of Molchanov et al. 2017 ("Variational Dropout Sparsifies DNNs"), eq. 14. */
+export const KLLU_K1 = 0.63576;
+export const KLLU_K2 = 1.8732;
+export const KLLU_K3 = 1.48695;
+
+/**
+ * Molchanov et al.'s approximation of KL(N(θ, αθ²) || log-uniform), written as a positive KL:
+ *   kllu(logα) = k1 - k1·sigmoid(k2 + k3·logα) + 0.5·log(1 + exp(-logα)).
+ * It falls monotonically in logα: the larger the noise relative to the distance from the spike centre,
+ * the closer q is to the log-uniform spike. softplus(-logα) is the overflow-free log(1 + e^-logα).
+ */
+export function kllu(logAlpha: tf.Tensor): tf.Tensor {
+  return tf.tidy(() =>
+    tf.add(
+      tf.mul(KLLU_K1, tf.sub(1, tf.sigmoid(tf.add(KLLU_K2, tf.mul(KLLU_K3, logAlpha))))),
+      tf.mul(0.5, tf.softplus(tf.neg(logAlpha))),
+    ),
+  );
+}
+
+/**
+ * The Gaussian slab window exp(-(z - c)² / (2·width²)), 1 at the level and → 0 away from it.
+ * The exponent is floored at -75 (the published code writes min(…, 75), a no-op because the exponent is
+ * never positive; the floor is what it evidently meant: no denormals, zero gradient far away).
+ */
+export function gaussianWindow(z: tf.Tensor, c: tf.Tensor | number, width: number): tf.Tensor {
+  return tf.tidy(() => tf.exp(tf.maximum(tf.div(tf.square(tf.sub(z, c)), -2 * width * width), -75)));
+}
+
+/**
+ * How the per-level spike terms are switched on.
+ *  - 'window' (default, the paper and the code): each level's term is weighted by its own Gaussian window
+ *    w_k, so the gates do not sum to one, and a weight far from all levels pays nothing.
+ *  - 'normalized': responsibilities w_k / Σ_j w_j (a softmax over -(θ - r_k)²/2width²). Every weight then
+ *    pays the spike term of its nearest level(s); the windows never push a weight away from a level.
+ *    An option for experiments, not the paper.
+ */
+export type SpikeSlabGate = 'window' | 'normalized';
+
+export interface SpikeSlabKlArgs {
+  /** Variational means θ, any shape. */
+  mean: tf.Tensor;
+  /** log σ² of the same shape. */
+  logSigma2: tf.Tensor;
+  /** The M representation values r_k (1-D). */
+  levels: tf.Tensor;
+  /** Width (std) of each Gaussian slab window; the code's 0.075. */
+  slabWidth?: number;
+  /** log α_k is clipped to [-clip, clip]; the code's 3. */
+  clip?: number;
+  gate?: SpikeSlabGate;
+}
+
+export const DEFAULT_SLAB_WIDTH = 0.075;
+export const DEFAULT_LOG_ALPHA_CLIP = 3;
+
+/**
+ * The multiple spike-and-slab KL: a log-uniform spike at every level r_k, switched on by a Gaussian slab
+ * window around it:
+ *   log α_k = clip(log σ² - log (θ - r_k)², ±clip)         (noise relative to the distance from spike k)
+ *   KL      = Σ_weights Σ_k gate_k(θ) · kllu(log α_k)
+ * Minimizing it pulls θ onto its level and r_k onto the θ around it (both are differentiable inputs), and
+ * widens σ up to the clip. (θ - r_k)² gets +1e-12 inside the log so that θ exactly on a level gives a
+ * finite (clipped, zero-gradient) term instead of 0·∞ = NaN in the backward pass.
+ * The published code measures this in a scaled space (θ·s_k - code_k); with r_k = code_k/s_k that is the
+ * same log α, and our window is applied to θ - r_k directly (see README: no scales, levels are weights).
+ */
+export function spikeSlabKl(args: SpikeSlabKlArgs): tf.Scalar {
+  const width = args.slabWidth ?? DEFAULT_SLAB_WIDTH;
+  const clip = args.clip ?? DEFAULT_LOG_ALPHA_CLIP;
+  const gate = args.gate ?? 'window';
+  return tf.tidy(() => {
+    const m = args.levels.size;
+    const mean = tf.expandDims(args.mean, -1); // [..., 1] against levels [M]
+    const ls2 = tf.expandDims(args.logSigma2, -1);
+    const levels = tf.reshape(args.levels, [m]);
+    const dist2 = tf.square(tf.sub(mean, levels)); // [..., M]
+    const logAlpha = tf.clipByValue(tf.sub(ls2, tf.log(tf.add(dist2, 1e-12))), -clip, clip);
+    const gates =
+      gate === 'window'
+        ? gaussianWindow(mean, levels, width)
+        : tf.softmax(tf.div(dist2, -2 * width * width), -1);
+    return tf.sum(tf.mul(kllu(logAlpha), gates)) as tf.Scalar;
+  });
+}
+
+export interface GaussianKlArgs {
+  mean: tf.Tensor;
+  logSigma2: tf.Tensor;
+  /** μ0, the prior mean (0 in the code). */
+  priorMean?: number;
+  /** log σ0² of the prior (see `logScale`). */
+  priorLogSigma2?: number;
+  /**
+   * 'logSigma2' (default, correct): logSigma2 and priorLogSigma2 are log σ².
+   * 'publishedLogSigma': reproduce the published `_kl_loss`, which uses both as if they were log σ
+   * (so σ² = exp(2·logSigma2) and the prior "-2" means σ0 = e^-2). Only for comparisons with the code.
+   */
+  logScale?: 'logSigma2' | 'publishedLogSigma';
+}
+
+export const DEFAULT_GAUSSIAN_PRIOR_LOG_SIGMA2 = -4; // σ0 = e^-2 ≈ 0.135, the prior width the code ends up with
+
+/**
+ * KL(N(θ, σ²) || N(μ0, σ0²)) = ½(log σ0² - log σ²) + (σ² + (θ - μ0)²) / (2σ0²) - ½, summed over weights.
+ * Zero exactly when q equals the prior.
+ */
+export function gaussianKl(args: GaussianKlArgs): tf.Scalar {
+  const mu0 = args.priorMean ?? 0;
+  const lp = args.priorLogSigma2 ?? DEFAULT_GAUSSIAN_PRIOR_LOG_SIGMA2;
+  return tf.tidy(() => {
+    if (args.logScale === 'publishedLogSigma') {
+      // kl = ls1 - ls0 + (exp(ls0)² + (mu0 - mu1)²) / (2 exp(ls1)²) - 0.5 with ls0 = logSigma2, ls1 = prior.
+      const ls0 = args.logSigma2;
+      const num = tf.add(tf.exp(tf.mul(2, ls0)), tf.square(tf.sub(args.mean, mu0)));
+      const kl = tf.sub(tf.add(tf.sub(lp, ls0), tf.div(num, 2 * Math.exp(2 * lp))), 0.5);
+      return tf.sum(kl) as tf.Scalar;
+    }
+    const num = tf.add(tf.exp(args.logSigma2), tf.square(tf.sub(args.mean, mu0)));
+    const kl = tf.sub(tf.add(tf.mul(0.5, tf.sub(lp, args.logSigma2)), tf.div(num, 2 * Math.exp(lp))), 0.5);
+    return tf.sum(kl) as tf.Scalar;
+  });
+}
+
+/** Serializable choice of prior for a model (plain data, goes into configs and experiment files). */
+export type PriorSpec =
+  | ({ kind: 'spikeSlab' } & Omit<SpikeSlabKlArgs, 'mean' | 'logSigma2' | 'levels'>)
+  | ({ kind: 'gaussian' } & Omit<GaussianKlArgs, 'mean' | 'logSigma2'>);
+
+/** KL of one layer's weights under `prior`, summed over the weights. */
+export function priorKl(prior: PriorSpec, q: { mean: tf.Tensor; logSigma2: tf.Tensor; levels: tf.Tensor }): tf.Scalar {
+  switch (prior.kind) {
+    case 'spikeSlab':
+      return spikeSlabKl({ ...q, slabWidth: prior.slabWidth, clip: prior.clip, gate: prior.gate });
+    case 'gaussian':
+      return gaussianKl({
+        mean: q.mean,
+        logSigma2: q.logSigma2,
+        priorMean: prior.priorMean,
+        priorLogSigma2: prior.priorLogSigma2,
+        logScale: prior.logScale,
+      });
+    default: {
+      const never: never = prior;
+      throw new Error(`Unknown prior ${JSON.stringify(never)}`);
+    }
+  }
+}

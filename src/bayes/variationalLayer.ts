@@ -1,0 +1,259 @@
+/**
+ * What VariationalDense and VariationalConv2D share: the variational posterior q(w) = N(θ, σ²) per weight,
+ * the M learnable levels of the layer's asymmetric M-ary quantizer, and the forward passes.
+ *
+ * Training (kwargs.training = true), local reparameterization (Kingma et al. 2015):
+ *     out = x∘W̄ + sqrt((x²)∘σ² + 1e-8) · ε + b,   ε ~ N(0, 1) of the output's shape, a fresh seed per call
+ * where ∘ is the layer's linear map and W̄ = θ ('mean', default) or Q(θ) with a straight-through gradient
+ * ('ste'). Inference uses the layer's mode:
+ *     'quantized'  x∘Q(θ) + b     every weight replaced by its nearest level (exactly M distinct values)
+ *     'mean'       x∘θ + b        the full-precision posterior means
+ *     'sample'     x∘w + b,  w = θ + σ·ε   one weight sample, shared by the whole batch (Monte Carlo)
+ * θ, the levels and the quantized weights live in the same space: there is no per-level scale, so the
+ * published code's train (θ·s) / test (code/s) mismatch cannot arise.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { Rng } from '../util/random';
+import { assignLevels, checkM, defaultLevelSpread, initLevels, partitions, sortLevels } from './levels';
+import { priorKl, type PriorSpec } from './priors';
+
+export type VariationalMode = 'quantized' | 'mean' | 'sample';
+
+/**
+ * Mean weight of the training pass.
+ *  - 'mean': θ, the variational mean (the paper's ELBO: the likelihood sees q, quantization comes from
+ *    the prior). The levels are then trained by the prior only.
+ *  - 'ste': Q(θ) forward, gradient to θ straight through (identity) and to the level each weight uses.
+ *    The likelihood then also chooses the representation values (the README's "the representation value
+ *    that maximizes the likelihood"), and training sees exactly the weights that are tested.
+ */
+export type TrainForward = 'mean' | 'ste';
+
+/**
+ * Initialiser of θ. 'glorotUniform' (default) is Keras' default. 'published' is the code's
+ * U(-1/sqrt(fanOut), 1/sqrt(fanOut)) with fanOut = units or output channels.
+ */
+export type ThetaInit = 'glorotUniform' | 'heNormal' | 'published';
+
+export const NOISE_EPS = 1e-8;
+export const DEFAULT_LOG_SIGMA2_INIT = -10;
+
+export interface VariationalBaseArgs {
+  /** Number of representation values, 2..8, fixed before training. */
+  M?: number;
+  /**
+   * The same as M, under the name getConfig writes: tfjs snake-cases config keys when saving and would turn
+   * 'M' into 'm'. Give one of the two.
+   */
+  numLevels?: number;
+  /** Initial log σ² of every weight (the code's -10 for the LeNet, -8 for the DenseNet). */
+  logSigma2Init?: number;
+  /** Initial levels span ±levelSpread·std(θ_init); default √3·(M-1)/M (Lloyd-Max for a uniform init). */
+  levelSpread?: number;
+  /** Train the levels (default true); false freezes them at their initial values (ablation). */
+  learnLevels?: boolean;
+  thetaInit?: ThetaInit;
+  useBias?: boolean;
+  mode?: VariationalMode;
+  trainForward?: TrainForward;
+  /** Seeds the θ initialiser and the noise stream. */
+  seed?: number;
+  name?: string;
+  trainable?: boolean;
+  inputShape?: (number | null)[];
+  batchInputShape?: (number | null)[];
+}
+
+/** Identity forward, zero gradient: the stop-gradient of the straight-through estimator. */
+const stopGradient = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => ({
+  value: tf.clone(args[0] as tf.Tensor),
+  gradFunc: (dy: tf.Tensor) => tf.zerosLike(dy),
+})) as (x: tf.Tensor) => tf.Tensor;
+
+export abstract class VariationalLayer extends tf.layers.Layer {
+  readonly M: number;
+  readonly logSigma2Init: number;
+  readonly levelSpread: number;
+  readonly learnLevels: boolean;
+  readonly thetaInit: ThetaInit;
+  readonly useBias: boolean;
+  readonly seed: number;
+  mode: VariationalMode;
+  trainForward: TrainForward;
+
+  protected theta!: tf.LayerVariable;
+  protected logSigma2!: tf.LayerVariable;
+  protected levelParams!: tf.LayerVariable;
+  protected bias: tf.LayerVariable | null = null;
+  private rng: Rng;
+
+  constructor(args: VariationalBaseArgs) {
+    super(args);
+    const m = args.M ?? args.numLevels;
+    checkM(m as number);
+    this.M = m as number;
+    this.logSigma2Init = args.logSigma2Init ?? DEFAULT_LOG_SIGMA2_INIT;
+    this.levelSpread = args.levelSpread ?? defaultLevelSpread(this.M);
+    this.learnLevels = args.learnLevels ?? true;
+    this.thetaInit = args.thetaInit ?? 'glorotUniform';
+    this.useBias = args.useBias ?? true;
+    this.mode = args.mode ?? 'quantized';
+    this.trainForward = args.trainForward ?? 'mean';
+    // Without a seed the layer is still reproducible under a seeded Math.random (see train/seededRandom).
+    this.seed = args.seed ?? Math.floor(Math.random() * 0x7fffffff);
+    this.rng = new Rng(this.seed ^ 0x5bd1e995);
+  }
+
+  /** Shape of the weight tensor for this input shape. */
+  protected abstract kernelShape(inputShape: (number | null)[]): number[];
+  /** Number of outputs per weight column (units / filters), for the 'published' initialiser and the bias. */
+  protected abstract outputChannels(): number;
+  /** The layer's linear map x∘w. */
+  protected abstract linear(x: tf.Tensor, w: tf.Tensor): tf.Tensor;
+
+  override build(inputShape: tf.Shape | tf.Shape[]): void {
+    const shape = (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as (number | null)[];
+    const kshape = this.kernelShape(shape);
+    this.theta = this.addWeight('theta', kshape, 'float32', this.thetaInitializer(kshape), undefined, true);
+    this.logSigma2 = this.addWeight(
+      'log_sigma2', kshape, 'float32', tf.initializers.constant({ value: this.logSigma2Init }), undefined, true);
+    // Levels start where the initial weights are: an even spread over ±levelSpread·std(θ). (When a saved
+    // model is loaded, tfjs initialises θ with zeros before overwriting everything; any std does then.)
+    const std = tf.tidy(() => Math.sqrt(tf.moments(this.theta.read()).variance.dataSync()[0])) || 1;
+    this.levelParams = this.addWeight('levels', [this.M], 'float32', tf.initializers.zeros(), undefined, this.learnLevels);
+    this.levelParams.write(tf.tensor1d(initLevels(this.M, std, this.levelSpread)));
+    if (this.useBias) {
+      this.bias = this.addWeight('bias', [this.outputChannels()], 'float32', tf.initializers.zeros(), undefined, true);
+    }
+    this.built = true;
+  }
+
+  private thetaInitializer(kshape: number[]): ReturnType<typeof tf.initializers.zeros> {
+    const seed = this.seed;
+    switch (this.thetaInit) {
+      case 'glorotUniform':
+        return tf.initializers.glorotUniform({ seed });
+      case 'heNormal':
+        return tf.initializers.heNormal({ seed });
+      case 'published': {
+        const b = 1 / Math.sqrt(kshape[kshape.length - 1]);
+        return tf.initializers.randomUniform({ minval: -b, maxval: b, seed });
+      }
+      default:
+        throw new Error(`Unknown thetaInit '${this.thetaInit as string}'`);
+    }
+  }
+
+  override call(inputs: tf.Tensor | tf.Tensor[], kwargs: { training?: boolean }): tf.Tensor {
+    return tf.tidy(() => {
+      const x = Array.isArray(inputs) ? inputs[0] : inputs;
+      const theta = this.theta.read();
+      let out: tf.Tensor;
+      if (kwargs.training) {
+        const wMean = this.trainForward === 'ste' ? this.steWeights() : theta;
+        const mu = this.linear(x, wMean);
+        const variance = this.linear(tf.square(x), tf.exp(this.logSigma2.read()));
+        const eps = tf.randomNormal(mu.shape, 0, 1, 'float32', this.rng.nextSeed());
+        out = tf.add(mu, tf.mul(tf.sqrt(tf.add(variance, NOISE_EPS)), eps));
+      } else if (this.mode === 'quantized') {
+        out = this.linear(x, assignLevels(theta, this.sortedLevels()).quantized);
+      } else if (this.mode === 'mean') {
+        out = this.linear(x, theta);
+      } else {
+        const sigma = tf.exp(tf.mul(0.5, this.logSigma2.read()));
+        const w = tf.add(theta, tf.mul(sigma, tf.randomNormal(theta.shape, 0, 1, 'float32', this.rng.nextSeed())));
+        out = this.linear(x, w);
+      }
+      return this.bias ? tf.add(out, this.bias.read()) : out;
+    });
+  }
+
+  /** Q(θ) forward; ∂/∂θ = identity (straight through), ∂/∂r_k = number-weighted upstream of weights in cell k. */
+  private steWeights(): tf.Tensor {
+    const theta = this.theta.read();
+    const q = assignLevels(theta, this.sortedLevels()).quantized;
+    return tf.add(q, tf.sub(theta, stopGradient(theta)));
+  }
+
+  /** The levels in ascending order (differentiable w.r.t. the stored level weights). */
+  sortedLevels(): tf.Tensor1D {
+    return sortLevels(this.levelParams.read());
+  }
+
+  /** KL(q || prior) of this layer's weights, summed over weights (a differentiable scalar). */
+  kl(prior: PriorSpec): tf.Scalar {
+    return tf.tidy(() =>
+      priorKl(prior, { mean: this.theta.read(), logSigma2: this.logSigma2.read(), levels: this.sortedLevels() }));
+  }
+
+  /** Σ (Q(θ) - θ)²: how far the means are from their levels (the paper's "quantized loss"). */
+  quantizationLoss(): tf.Scalar {
+    return tf.tidy(() => {
+      const theta = this.theta.read();
+      return tf.sum(tf.square(tf.sub(assignLevels(theta, this.sortedLevels()).quantized, theta))) as tf.Scalar;
+    });
+  }
+
+  /** Q(θ) as a tensor (caller disposes). */
+  quantizedWeights(): tf.Tensor {
+    return tf.tidy(() => assignLevels(this.theta.read(), this.sortedLevels()).quantized);
+  }
+
+  /** The M levels, ascending. */
+  levelsValues(): number[] {
+    return Array.from(tf.tidy(() => this.sortedLevels()).dataSync());
+  }
+
+  /** The M-1 partitions (midpoints between adjacent levels), ascending. */
+  partitionValues(): number[] {
+    return Array.from(tf.tidy(() => partitions(this.sortedLevels())).dataSync());
+  }
+
+  /** The variational means θ, flattened (for histograms). */
+  meansValues(): Float32Array {
+    return this.theta.read().dataSync() as Float32Array;
+  }
+
+  logSigma2Values(): Float32Array {
+    return this.logSigma2.read().dataSync() as Float32Array;
+  }
+
+  /** How many weights use each level (for the memory/entropy report and histograms). */
+  levelCounts(): number[] {
+    const idx = tf.tidy(() => assignLevels(this.theta.read(), this.sortedLevels()).indices);
+    const data = idx.dataSync();
+    idx.dispose();
+    const counts = new Array<number>(this.M).fill(0);
+    for (let i = 0; i < data.length; i++) counts[data[i]]++;
+    return counts;
+  }
+
+  /** Number of quantized weights (θ entries). */
+  numWeights(): number {
+    return this.theta.read().size;
+  }
+
+  /** Restart the noise stream (Monte-Carlo prediction with its own seed). */
+  reseed(seed: number): void {
+    this.rng = new Rng(seed);
+  }
+
+  override getConfig(): tf.serialization.ConfigDict {
+    return {
+      ...super.getConfig(),
+      numLevels: this.M,
+      logSigma2Init: this.logSigma2Init,
+      levelSpread: this.levelSpread,
+      learnLevels: this.learnLevels,
+      thetaInit: this.thetaInit,
+      useBias: this.useBias,
+      mode: this.mode,
+      trainForward: this.trainForward,
+      seed: this.seed,
+    };
+  }
+}
+
+export function isVariationalLayer(layer: unknown): layer is VariationalLayer {
+  return layer instanceof VariationalLayer;
+}

@@ -1,0 +1,38 @@
+/**
+ * LeNet-5 for MNIST (28x28x1), the classic 6-16-120-84-10:
+ *   conv5x5-6 (same) -> [BN] -> ReLU -> maxpool2 -> conv5x5-16 (valid) -> [BN] -> ReLU -> maxpool2
+ *   -> flatten (5*5*16 = 400) -> dense 120 -> [BN] -> ReLU -> dense 84 -> [BN] -> ReLU -> dense 10 (logits).
+ * 'same' padding on conv1 plays the role of LeCun's 32x32 input; with padding 'valid' the network is the
+ * MNIST LeNet of Chien & Chang's code (flatten 4*4*16 = 256). BN after every hidden layer as in that code.
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { PaddingMode } from '../layers';
+import { ModelBuilder, QuantModelOptions, checkInputShape } from './common';
+
+export interface LeNet5Options extends QuantModelOptions {
+  /** BatchNorm after conv and hidden dense layers (default true). */
+  batchNorm?: boolean;
+  /** Padding of the first conv (default 'same'). */
+  conv1Padding?: PaddingMode;
+  /** Biases on conv and hidden dense layers (default true, classic LeNet-5). */
+  useBias?: boolean;
+  /** Input [H, W, C] (default [28, 28, 1]). */
+  inputShape?: [number, number, number];
+}
+
+export function lenet5(opts: LeNet5Options = {}): tf.LayersModel {
+  const b = new ModelBuilder(opts, 'glorotUniform');
+  const bnOn = opts.batchNorm ?? true;
+  const useBias = opts.useBias ?? true;
+  const input = tf.input({ shape: checkInputShape(opts.inputShape ?? [28, 28, 1], 'lenet5'), name: 'input' });
+  const fl = b.quantizeFirstLast;
+  let x = b.conv(input, { name: 'conv1', filters: 6, kernelSize: 5, padding: opts.conv1Padding ?? 'same', useBias, quantize: fl });
+  x = b.maxPool(b.bnAct(x, 'conv1', bnOn), 'pool1');
+  x = b.conv(x, { name: 'conv2', filters: 16, kernelSize: 5, padding: 'valid', useBias });
+  x = b.maxPool(b.bnAct(x, 'conv2', bnOn), 'pool2');
+  x = b.flatten(x);
+  x = b.bnAct(b.dense(x, { name: 'fc1', units: 120, useBias }), 'fc1', bnOn);
+  x = b.bnAct(b.dense(x, { name: 'fc2', units: 84, useBias }), 'fc2', bnOn);
+  const logits = b.logits(x, 'fc3');
+  return tf.model({ inputs: input, outputs: logits, name: opts.name ?? 'lenet5' });
+}

@@ -1,0 +1,28 @@
+/**
+ * The stateful `Quantizer` face of a stateless quantizer function: `apply` runs the function (with its
+ * straight-through gradient), `quantizedValue` the same values without taping a gradient.
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { Quantizer, QuantizerSpec } from './types';
+
+export class FunctionQuantizer implements Quantizer {
+  constructor(
+    readonly spec: QuantizerSpec,
+    readonly bits: number,
+    private readonly fn: (x: tf.Tensor, training: boolean) => tf.Tensor,
+    private readonly valueFn: (latent: tf.Tensor) => tf.Tensor = (latent) => fn(latent, false),
+  ) {}
+
+  apply(x: tf.Tensor, training: boolean): tf.Tensor {
+    return this.fn(x, training);
+  }
+
+  quantizedValue(latent: tf.Tensor): tf.Tensor {
+    return this.valueFn(latent);
+  }
+}
+
+/** No quantization: float32 values, identity gradient. `apply` returns a copy, never the variable itself. */
+export function identityQuantizer(spec: QuantizerSpec): FunctionQuantizer {
+  return new FunctionQuantizer(spec, 32, (x) => tf.clone(x));
+}

@@ -1,0 +1,214 @@
+/**
+ * The training loop. Built on tf.variableGrads + optimizer.applyGradients (not model.fit) so that
+ *  - the loss can add terms (the KL of Bayesian layers) through `hooks.extraLoss`,
+ *  - quantizer state can change between steps (INQ, SQ) through layers' `afterStep` and `hooks.afterStep`,
+ *  - gradients can be clipped and weight decay applied uniformly,
+ *  - metrics can be computed on quantized weights after each epoch (`hooks.epochMetrics`).
+ * After every epoch it evaluates, appends a row to the history and (optionally) checkpoints atomically;
+ * `resume: true` continues from the checkpoint and ends with the same history as an uninterrupted run.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { batches, numBatches, type ImageDataset, type BatchOptions } from '../data';
+import { Rng } from '../util/random';
+import { makeOptimizer, setLearningRate, type OptimizerConfig } from './optimizer';
+import { lrAt, type ScheduleConfig } from './schedule';
+import { saveCheckpoint, loadCheckpoint, hasCheckpoint } from './checkpoint';
+import { evaluate, lossAndCorrect } from './evaluate';
+import { installSeededMathRandom, epochSeed } from './seededRandom';
+import { makeProgress, type ProgressMode } from './progress';
+
+export interface FitConfig {
+  epochs: number;
+  batchSize: number;
+  optimizer: OptimizerConfig;
+  schedule?: ScheduleConfig;
+  /** Clip the global gradient norm to this value. */
+  clipNorm?: number;
+  /** Clip every gradient element to [-clipValue, clipValue] (the Chien & Chang scripts use 1). */
+  clipValue?: number;
+  seed?: number;
+  augment?: BatchOptions['augment'];
+  normalize?: BatchOptions['normalize'];
+  evalBatchSize?: number;
+  /** Name of this run in the history rows (one CSV holds several variants). */
+  variant?: string;
+  /** Save a checkpoint here after every epoch. */
+  checkpointDir?: string;
+  /** Continue from the checkpoint in checkpointDir when one exists. */
+  resume?: boolean;
+  progress?: ProgressMode;
+}
+
+export type HistoryRow = Record<string, number | string>;
+
+export interface StepInfo {
+  model: tf.LayersModel;
+  epoch: number; // 0-based
+  step: number; // global optimizer step, 1-based after the first update
+}
+
+export interface FitHooks {
+  /** Extra loss terms added to the mean cross-entropy inside the taped function (e.g. KL * warm-up). */
+  extraLoss?(info: StepInfo): tf.Scalar | null;
+  /** After every optimizer step (layers' own afterStep run first). */
+  afterStep?(info: StepInfo): void;
+  beforeEpoch?(info: StepInfo): void | Promise<void>;
+  /** Replace the default test evaluation (e.g. Monte-Carlo predictive). */
+  evaluate?(info: StepInfo): { loss: number; accuracy: number } | Promise<{ loss: number; accuracy: number }>;
+  /** Extra per-epoch metrics written into the history row (quantization loss, flip ratio, ...). */
+  epochMetrics?(info: StepInfo): Record<string, number> | Promise<Record<string, number>>;
+  onEpochEnd?(row: HistoryRow, history: HistoryRow[]): void | Promise<void>;
+}
+
+export interface FitResult {
+  history: HistoryRow[];
+  resumedFromEpoch: number;
+  steps: number;
+  optimizer: tf.Optimizer;
+}
+
+export class NonFiniteLossError extends Error {}
+
+interface AfterStepLayer {
+  afterStep(step: number): void;
+}
+
+function layersWithAfterStep(model: tf.LayersModel): AfterStepLayer[] {
+  return model.layers.filter((l) => typeof (l as unknown as AfterStepLayer).afterStep === 'function') as unknown as AfterStepLayer[];
+}
+
+/** LayerVariable.read() is typed as Tensor but is the underlying tf.Variable. */
+function varOf(v: tf.LayerVariable): tf.Variable {
+  return v.read() as tf.Variable;
+}
+
+function validate(cfg: FitConfig): void {
+  const bad = (what: string) => {
+    throw new Error(`fit: ${what}`);
+  };
+  if (!Number.isInteger(cfg.epochs) || cfg.epochs < 1) bad(`epochs must be a positive integer, got ${cfg.epochs}`);
+  if (!Number.isInteger(cfg.batchSize) || cfg.batchSize < 1) bad(`batchSize must be a positive integer, got ${cfg.batchSize}`);
+  if (cfg.clipNorm != null && !(cfg.clipNorm > 0)) bad(`clipNorm must be > 0, got ${cfg.clipNorm}`);
+  if (cfg.clipValue != null && !(cfg.clipValue > 0)) bad(`clipValue must be > 0, got ${cfg.clipValue}`);
+  if (cfg.resume && !cfg.checkpointDir) bad('resume needs checkpointDir');
+}
+
+function clipAndDecay(grads: tf.NamedTensorMap, vars: tf.LayerVariable[], cfg: FitConfig): { name: string; tensor: tf.Tensor }[] {
+  const wd = cfg.optimizer.weightDecay ?? 0;
+  let list = vars.map((v) => {
+    let g = grads[varOf(v).name];
+    if (g == null) g = tf.zerosLike(v.read());
+    if (wd > 0 && /kernel$/.test(v.originalName)) g = tf.add(g, tf.mul(v.read(), wd));
+    return g;
+  });
+  if (cfg.clipValue != null) list = list.map((g) => tf.clipByValue(g, -cfg.clipValue!, cfg.clipValue!));
+  if (cfg.clipNorm != null) {
+    const norm = tf.sqrt(tf.addN(list.map((g) => tf.sum(tf.square(g)))));
+    const scale = tf.minimum(1, tf.div(cfg.clipNorm, tf.add(norm, 1e-12)));
+    list = list.map((g) => tf.mul(g, scale));
+  }
+  // Fixed order matters: tfjs optimizers keep their slots by position.
+  return vars.map((v, i) => ({ name: varOf(v).name, tensor: list[i] }));
+}
+
+export async function fit(
+  model: tf.LayersModel,
+  ds: ImageDataset,
+  cfg: FitConfig,
+  hooks: FitHooks = {},
+): Promise<FitResult> {
+  validate(cfg);
+  const seed = cfg.seed ?? 1;
+  const variant = cfg.variant ?? 'default';
+  const optimizer = makeOptimizer(cfg.optimizer);
+  const trainVars = model.trainableWeights;
+  const rng = new Rng(seed);
+  let history: HistoryRow[] = [];
+  let startEpoch = 0;
+  let step = 0;
+
+  if (cfg.resume && cfg.checkpointDir && hasCheckpoint(cfg.checkpointDir)) {
+    const st = await loadCheckpoint(cfg.checkpointDir, model, optimizer);
+    startEpoch = st.epoch;
+    step = st.step;
+    history = st.history;
+    rng.setState(st.rngState);
+  }
+  const restoreRandom = installSeededMathRandom(rng);
+  const progress = makeProgress(cfg.progress ?? 'auto', variant);
+  const steppers = layersWithAfterStep(model);
+  const trainOpts = (epoch: number): BatchOptions => ({
+    batchSize: cfg.batchSize, shuffle: true, seed: epochSeed(seed, epoch), augment: cfg.augment, normalize: cfg.normalize,
+  });
+  const testOpts: BatchOptions = { batchSize: cfg.evalBatchSize ?? 500, shuffle: false, normalize: cfg.normalize };
+
+  try {
+    for (let epoch = startEpoch; epoch < cfg.epochs; epoch++) {
+      const lr = lrAt(cfg.optimizer.lr, cfg.schedule, epoch);
+      setLearningRate(optimizer, lr);
+      await hooks.beforeEpoch?.({ model, epoch, step });
+      const t0 = Date.now();
+      const total = numBatches(ds, 'train', trainOpts(epoch));
+      progress.startEpoch(epoch + 1, cfg.epochs, total);
+      let lossSum = 0;
+      let correctSum = 0;
+      let seen = 0;
+      let done = 0;
+      for (const b of batches(ds, 'train', trainOpts(epoch))) {
+        const info: StepInfo = { model, epoch, step };
+        let ceT: tf.Scalar | null = null;
+        let correctT: tf.Scalar | null = null;
+        const lossT = tf.tidy(() => {
+          const { value, grads } = tf.variableGrads(() => {
+            const logits = model.apply(b.x, { training: true }) as tf.Tensor;
+            const { loss, correct } = lossAndCorrect(logits, b.y);
+            ceT = tf.keep(loss.clone());
+            correctT = tf.keep(correct);
+            const extra = hooks.extraLoss?.(info);
+            return extra ? tf.add(loss, extra) : loss;
+          }, trainVars.map(varOf));
+          optimizer.applyGradients(clipAndDecay(grads, trainVars, cfg));
+          return value;
+        });
+        const total_ = lossT.dataSync()[0];
+        const ce = (ceT as tf.Scalar | null)?.dataSync()[0] ?? total_;
+        const correct = (correctT as tf.Scalar | null)?.dataSync()[0] ?? 0;
+        const temps: (tf.Tensor | null)[] = [lossT, ceT, correctT, b.x, b.y];
+        tf.dispose(temps.filter((t): t is tf.Tensor => t != null));
+        if (!Number.isFinite(total_)) {
+          throw new NonFiniteLossError(`${variant}: the loss became ${total_} at epoch ${epoch + 1}, step ${step + 1} ` +
+            `(cross-entropy ${ce}). Lower the learning rate (now ${lr}), enable clipNorm/clipValue, or check the data ` +
+            `normalization. The last checkpoint${cfg.checkpointDir ? ` in ${cfg.checkpointDir}` : ''} is intact.`);
+        }
+        step++;
+        for (const l of steppers) l.afterStep(step);
+        hooks.afterStep?.({ model, epoch, step });
+        lossSum += ce * b.size;
+        correctSum += correct;
+        seen += b.size;
+        done++;
+        progress.step(done, ce);
+      }
+      const info: StepInfo = { model, epoch, step };
+      const test = hooks.evaluate ? await hooks.evaluate(info) : evaluate(model, batches(ds, 'test', testOpts));
+      const extra = hooks.epochMetrics ? await hooks.epochMetrics(info) : {};
+      const row: HistoryRow = {
+        variant, epoch: epoch + 1, lr, trainLoss: lossSum / seen, trainAccuracy: correctSum / seen,
+        testLoss: test.loss, testAccuracy: test.accuracy, ...extra, seconds: (Date.now() - t0) / 1000,
+      };
+      history.push(row);
+      const extraText = Object.entries(extra).map(([k, v]) => `${k} ${typeof v === 'number' ? v.toPrecision(4) : v}`).join(' | ');
+      progress.endEpoch(`epoch ${epoch + 1}/${cfg.epochs} | train loss ${(row.trainLoss as number).toFixed(4)} ` +
+        `acc ${((row.trainAccuracy as number) * 100).toFixed(2)}% | test acc ${(test.accuracy * 100).toFixed(2)}%` +
+        `${extraText ? ' | ' + extraText : ''} | ${(row.seconds as number).toFixed(1)} s`);
+      if (cfg.checkpointDir) {
+        await saveCheckpoint(cfg.checkpointDir, model, optimizer, { epoch: epoch + 1, step, rngState: rng.getState(), history });
+      }
+      await hooks.onEpochEnd?.(row, history);
+    }
+  } finally {
+    progress.stop();
+    restoreRandom();
+  }
+  return { history, resumedFromEpoch: startEpoch, steps: step, optimizer };
+}

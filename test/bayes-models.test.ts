@@ -1,0 +1,60 @@
+import test from 'node:test';
+import assert from 'node:assert/strict';
+import * as tf from '@tensorflow/tfjs';
+import { initEngine } from '../src/engine';
+import { maryLenet5 } from '../src/models/maryLenet5';
+import { maryDensenet40 } from '../src/models/maryDensenet40';
+import { klDivergence, modelPrior, setMode, variationalLayers } from '../src/bayes/modelOps';
+import { VariationalDense } from '../src/bayes/variationalDense';
+import type { PriorSpec } from '../src/bayes/priors';
+
+test.before(async () => {
+  await initEngine({ backend: 'wasm' });
+});
+
+test('maryLenet5: 6-16-120-84-10 variational layers, raw logits, prior attached, trains a step', () => {
+  const prior: PriorSpec = { kind: 'spikeSlab' };
+  const model = maryLenet5({ M: 3, prior, seed: 2 });
+  const layers = variationalLayers(model);
+  assert.deepEqual(layers.map((l) => l.numWeights()), [5 * 5 * 1 * 6, 5 * 5 * 6 * 16, 256 * 120, 120 * 84, 84 * 10]);
+  assert.ok(layers.every((l) => l.M === 3 && l.logSigma2Init === -10));
+  assert.equal(model.layers.filter((l) => l.getClassName() === 'BatchNormalization').length, 4);
+  assert.ok(model.layers[model.layers.length - 1] instanceof VariationalDense, 'logits come straight from the last layer (no sigmoid)');
+  assert.equal(modelPrior(model), prior);
+  const x = tf.randomNormal([4, 28, 28, 1], 0, 1, 'float32', 1);
+  const y = model.predict(x) as tf.Tensor;
+  assert.deepEqual(y.shape, [4, 10]);
+  const { grads } = tf.variableGrads(() => {
+    const logits = model.apply(x, { training: true }) as tf.Tensor;
+    return tf.add(tf.losses.softmaxCrossEntropy(tf.oneHot(tf.tensor1d([1, 2, 3, 4], 'int32'), 10), logits),
+      tf.div(klDivergence(model), 60000)) as tf.Scalar;
+  });
+  for (const [k, g] of Object.entries(grads)) assert.ok(Array.from(g.dataSync()).every(Number.isFinite), k);
+  assert.ok(Object.keys(grads).filter((k) => k.endsWith('/levels')).length === 5);
+  // Same seed -> same initial weights; the CIFAR variant flattens 400 features.
+  const again = maryLenet5({ M: 3, seed: 2 });
+  assert.deepEqual(variationalLayers(again)[2].meansValues(), layers[2].meansValues());
+  const cifar = maryLenet5({ M: 4, inputShape: [32, 32, 3] });
+  assert.equal(variationalLayers(cifar)[2].numWeights(), 400 * 120);
+  for (const m of [model, again, cifar]) m.dispose();
+});
+
+test('maryDensenet40: 40 variational layers, 16 -> 160 -> 304 -> 448 channels, 10-class head', () => {
+  const model = maryDensenet40({ seed: 3 });
+  const layers = variationalLayers(model);
+  assert.equal(layers.length, 1 + 36 + 2 + 1);
+  assert.ok(layers.every((l) => l.M === 3 && l.logSigma2Init === -8));
+  const fc = layers[layers.length - 1];
+  assert.equal(fc.numWeights(), 448 * 10);
+  assert.equal(layers[0].numWeights(), 3 * 3 * 3 * 16);
+  assert.equal(layers.filter((l) => l.name.startsWith('var_trans')).map((l) => l.numWeights()).join(), [160 * 160, 304 * 304].join());
+  const total = layers.reduce((s, l) => s + l.numWeights(), 0);
+  assert.equal(total, 432 + 12 * 9 * 12 * (16 * 12 + 66 * 12 + 160 * 12 + 304 * 12) / 12 + 160 * 160 + 304 * 304 + 4480);
+  // Convolutions have no bias; the head has one.
+  assert.ok(layers.slice(0, -1).every((l) => !l.useBias) && fc.useBias);
+  setMode(model, 'quantized');
+  const y = model.predict(tf.randomNormal([1, 32, 32, 3], 0, 1, 'float32', 1)) as tf.Tensor;
+  assert.deepEqual(y.shape, [1, 10]);
+  assert.ok(Array.from(y.dataSync()).every(Number.isFinite));
+  model.dispose();
+});

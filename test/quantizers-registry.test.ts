@@ -1,0 +1,150 @@
+/** makeQuantizer for every name: bits, gradients through apply, errors for bad specs; FlipRatio by hand; leaks. */
+import { before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import * as tf from '@tensorflow/tfjs';
+import { initEngine } from '../src/engine';
+import { FlipRatio, makeQuantizer, quantizerNames, quantizers } from '../src/quantizers';
+import type { AddWeight, QuantizerSpec } from '../src/quantizers';
+
+const arr = (t: tf.Tensor): number[] => Array.from(t.dataSync());
+
+const fakeAddWeight: AddWeight = (name, shape, _init, trainable) =>
+  new tf.LayerVariable(tf.zeros(shape), 'float32', name, trainable);
+
+before(async () => {
+  await initEngine({ backend: 'wasm' });
+});
+
+const CASES: Array<[QuantizerSpec, number]> = [
+  [{ name: 'none' }, 32],
+  [{ name: 'identity' }, 32],
+  [{ name: 'binaryConnect' }, 1],
+  [{ name: 'binaryConnect', options: { stochastic: true, seed: 3 } }, 1],
+  [{ name: 'binaryTanh' }, 1],
+  [{ name: 'binaryWeight' }, 1],
+  [{ name: 'ternaryWeight', options: { deltaRule: 'sqCode' } }, 2],
+  [{ name: 'fixedPoint', options: { bits: 6, delta: 0.25 } }, 6],
+  [{ name: 'pow2', options: { bits: 5, m: 0, withZero: false } }, 5],
+  [{ name: 'minMax' }, 8],
+  [{ name: 'minMax', options: { qlMin: 0, qlMax: 15, qrMin: -2, qrMax: 2 } }, 4],
+  [{ name: 'inq' }, 4],
+  [{ name: 'inq', options: { numBits: 5, schedule: [1, 2] } }, 5],
+  [{ name: 'stochasticQuantization', options: { ratio: 0.5 } }, 1],
+  [{ name: 'stochasticQuantization', options: { ratio: 0.75, base: 'twn', rule: 'code', seed: 2 } }, 2],
+];
+
+describe('makeQuantizer', () => {
+  it('knows every method of the zoo', () => {
+    assert.deepEqual([...quantizerNames].sort(), [
+      'binaryConnect', 'binaryTanh', 'binaryWeight', 'fixedPoint', 'identity', 'inq', 'minMax', 'none', 'pow2',
+      'stochasticQuantization', 'ternaryWeight',
+    ]);
+    assert.deepEqual(Object.keys(quantizers).sort(), [
+      'binaryConnect', 'binaryTanh', 'binaryWeight', 'fixedPoint', 'inq', 'minMax', 'pow2', 'stochasticQuantization',
+      'ternaryWeight',
+    ]);
+  });
+
+  for (const [spec, bits] of CASES) {
+    it(`${JSON.stringify(spec)}: ${bits} bits, shape-preserving apply with a gradient, stable memory`, () => {
+      const q = makeQuantizer(spec);
+      assert.equal(q.bits, bits);
+      assert.deepEqual(JSON.parse(JSON.stringify(q.spec)), spec);
+      const shape = [3, 3, 2, 4];
+      q.build?.(shape, fakeAddWeight);
+      const w = tf.variable(tf.randomNormal(shape, 0, 0.5, 'float32', 21));
+      tf.tidy(() => q.apply(w, true)); // first call may create state (selections, snapshots)
+      q.afterStep?.(1, w);
+      const before = tf.memory().numTensors;
+      tf.tidy(() => {
+        const y = q.apply(w, true);
+        assert.deepEqual(y.shape, shape);
+        const { grads } = tf.variableGrads(() => tf.sum(tf.square(q.apply(w, true))) as tf.Scalar, [w]);
+        assert.ok(arr(grads[w.name]).some((v) => v !== 0), 'some gradient reaches the latent weights');
+        const v = q.quantizedValue ? q.quantizedValue(w) : q.apply(w, false);
+        assert.deepEqual(v.shape, shape);
+        assert.notEqual(v, w, 'never the variable itself');
+      });
+      q.afterStep?.(2, w);
+      assert.equal(tf.memory().numTensors, before, 'no leaked tensors');
+      w.dispose();
+    });
+  }
+
+  it('quantizedValue equals the evaluation forward for deterministic quantizers', () => {
+    const w = tf.randomNormal([4, 5], 0, 1, 'float32', 4);
+    for (const name of ['binaryConnect', 'binaryTanh', 'binaryWeight', 'ternaryWeight', 'fixedPoint', 'pow2', 'minMax']) {
+      const q = makeQuantizer({ name });
+      assert.deepEqual(arr(q.quantizedValue!(w)), arr(q.apply(w, false)), name);
+    }
+    w.dispose();
+  });
+
+  it('stochastic binaryConnect: a new draw per training call, real weights at evaluation (paper), or sign', () => {
+    const w = tf.randomNormal([64], 0, 0.5, 'float32', 5);
+    const q = makeQuantizer({ name: 'binaryConnect', options: { stochastic: true, seed: 1 } });
+    assert.notDeepEqual(arr(q.apply(w, true)), arr(q.apply(w, true)));
+    assert.deepEqual(arr(q.apply(w, false)), arr(w));
+    const s = makeQuantizer({ name: 'binaryConnect', options: { stochastic: true, seed: 1, evalMode: 'sign' } });
+    assert.deepEqual(arr(s.quantizedValue!(w)), arr(w).map((v) => (v >= 0 ? 1 : -1)));
+    const again = makeQuantizer({ name: 'binaryConnect', options: { stochastic: true, seed: 1 } });
+    const fresh = makeQuantizer({ name: 'binaryConnect', options: { stochastic: true, seed: 1 } });
+    assert.deepEqual(arr(again.apply(w, true)), arr(fresh.apply(w, true)), 'same seed, same sequence');
+    w.dispose();
+  });
+
+  it('unknown names list the valid ones; unknown options list the valid options', () => {
+    assert.throws(() => makeQuantizer({ name: 'ternary' }), (e: Error) =>
+      /Unknown quantizer "ternary"/.test(e.message) && e.message.includes('ternaryWeight') && e.message.includes('stochasticQuantization'));
+    assert.throws(() => makeQuantizer({ name: 'fixedPoint', options: { bit: 8 } }), /Unknown option 'bit' for quantizer 'fixedPoint'. Valid options: bits, delta/);
+    assert.throws(() => makeQuantizer({ name: 'none', options: { bits: 8 } }), /Valid options: \(none\)/);
+    assert.throws(() => makeQuantizer({ name: 'toString' }), /Unknown quantizer/);
+  });
+
+  it('bad option values give clear errors', () => {
+    const bad: Array<[QuantizerSpec, RegExp]> = [
+      [{ name: 'fixedPoint', options: { bits: 0 } }, /fixedPoint: bits must be an integer >= 2/],
+      [{ name: 'fixedPoint', options: { bits: 0, signed: false } }, /bits must be an integer >= 1/],
+      [{ name: 'fixedPoint', options: { delta: 0 } }, /delta' must be a number > 0/],
+      [{ name: 'fixedPoint', options: { delta: -1 } }, /delta/],
+      [{ name: 'fixedPoint', options: { bits: '8' } }, /bits must be an integer/],
+      [{ name: 'fixedPoint', options: { signed: 'yes' } }, /must be true or false/],
+      [{ name: 'pow2', options: { bits: 2 } }, /pow2: bits must be an integer >= 3/],
+      [{ name: 'minMax', options: { qlMin: 5, qlMax: 5 } }, /qlMax/],
+      [{ name: 'minMax', options: { qrMin: 2, qrMax: 1 } }, /qrMax/],
+      [{ name: 'stochasticQuantization', options: { ratio: 1.5 } }, /ratio must be a number in \[0, 1\]/],
+      [{ name: 'stochasticQuantization', options: { ratio: -0.5 } }, /ratio/],
+      [{ name: 'stochasticQuantization', options: { rule: 'foo' } }, /unknown rule "foo"; use one of 'paper', 'code'/],
+      [{ name: 'stochasticQuantization', options: { base: 'xnor' } }, /unknown base/],
+      [{ name: 'stochasticQuantization', options: { g: 'cubic' } }, /unknown g/],
+      [{ name: 'ternaryWeight', options: { deltaRule: 'x' } }, /unknown deltaRule/],
+      [{ name: 'binaryConnect', options: { evalMode: 'sample' } }, /unknown evalMode/],
+      [{ name: 'inq', options: { gradient: 'none' } }, /unknown gradient/],
+    ];
+    for (const [spec, re] of bad) assert.throws(() => makeQuantizer(spec), re, JSON.stringify(spec));
+  });
+});
+
+describe('FlipRatio', () => {
+  it('share of changed elements since the previous call, by hand', () => {
+    const f = new FlipRatio();
+    const q = (v: number[]) => tf.tensor1d(v);
+    const steps = [[1, -1, 1, 1], [1, 1, 1, -1], [1, 1, 1, -1], [-1, -1, -1, 1]].map(q);
+    assert.ok(Number.isNaN(f.update(steps[0])), 'nothing to compare with at first');
+    assert.ok(Number.isNaN(f.mean));
+    assert.equal(f.update(steps[1]), 0.5);
+    assert.equal(f.update(steps[2]), 0);
+    assert.equal(f.update(steps[3]), 1);
+    assert.equal(f.mean, 0.5);
+    f.resetMean();
+    assert.equal(f.update(steps[3]), 0);
+    assert.throws(() => f.update(tf.tensor1d([1, 1])), /shape changed/);
+    const before = tf.memory().numTensors;
+    f.update(steps[0]);
+    f.update(steps[1]);
+    assert.equal(tf.memory().numTensors, before, 'keeps exactly one copy');
+    f.dispose();
+    tf.dispose(steps);
+    assert.equal(tf.memory().numTensors, before - 5);
+  });
+});
