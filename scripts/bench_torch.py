@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """PyTorch CPU twin of src/cli/bench.ts: the same LeNet-5 and ResNet-20 (same layers and parameter
 counts, NCHW), Adam 1e-3, cross-entropy, random data, batch 128. Prints one JSON object:
-{"torch": version, "threads": n, "lenet5": {"msPerStep": median, "minMs": min, "steps": n, "params": p}, ...}
+{"torch": version, "threads": n, "lenet5": {"msPerStep": median, "minMs": min, "cpuMsPerStep": median CPU time,
+ "steps": n, "params": p}, ...}
 
 Usage: python3 scripts/bench_torch.py [--models lenet5,resnet20] [--batch 128] [--steps 10] [--threads 1]
 Optional: only `npm run bench` calls it, when `import torch` works (Debian: apt-get install python3-torch).
@@ -82,13 +83,15 @@ def bench(name, batch, steps):
         return loss.item()
 
     step()  # warm-up, excluded
-    times = []
+    times, cpu = [], []
     for _ in range(steps):
-        t0 = time.perf_counter()
+        c0, t0 = time.process_time(), time.perf_counter()
         step()
         times.append((time.perf_counter() - t0) * 1000)
+        cpu.append((time.process_time() - c0) * 1000)
     params = sum(p.numel() for p in model.parameters() if p.requires_grad)
-    return {"msPerStep": statistics.median(times), "minMs": min(times), "steps": steps, "params": params}
+    return {"msPerStep": statistics.median(times), "minMs": min(times), "cpuMsPerStep": statistics.median(cpu),
+            "steps": steps, "params": params}
 
 
 def main():

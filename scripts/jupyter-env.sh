@@ -3,7 +3,9 @@
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 
+# JUPYTER=/path/to/jupyter picks another install.
 find_jupyter() {
+  if [ -n "${JUPYTER:-}" ]; then if [ -x "$JUPYTER" ]; then echo "$JUPYTER"; fi; return 0; fi
   if [ -x /usr/bin/jupyter ]; then echo /usr/bin/jupyter; return; fi
   command -v jupyter 2>/dev/null || true
 }

@@ -8,4 +8,6 @@ set -- --notebook-dir=notebooks "$@"
 if [ -z "${DISPLAY:-}" ] && [ -z "${WAYLAND_DISPLAY:-}" ] && [ "$(uname)" != Darwin ]; then
   set -- --no-browser --ip=127.0.0.1 "$@"
 fi
+# Containers often run as root, which Jupyter refuses without this flag.
+[ "$(id -u)" != 0 ] || set -- --allow-root "$@"
 exec "$JUPYTER" notebook "$@"

@@ -50,4 +50,4 @@ function ignoreFolderWatchers() {
 }
 
 allowFolderImports();
-//ignoreFolderWatchers();
+ignoreFolderWatchers();

@@ -255,7 +255,7 @@ export function formatSummary(s: ModelSummary | tf.LayersModel): string {
   ];
   const rows = sum.layers.map((l) => [
     `${l.name} (${l.type})`,
-    l.macs > 0 || l.inputPrecision !== 32 ? String(l.inputPrecision) : '-',
+    l.weightPrecision != null ? String(l.inputPrecision) : '-',
     shapeText(l.outputShape),
     ...bitCols.map((b) => (l.paramsByBits[b] ? num(l.paramsByBits[b]) : '0')),
     fixed(l.memoryKiB),

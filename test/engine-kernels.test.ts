@@ -150,8 +150,14 @@ function caseName(c: ConvCase): string {
   return `x=${c.x.join('x')} k=${c.k.join('x')} co=${c.co} s=${c.s} pad=${JSON.stringify(c.pad)}`;
 }
 
+/** Each case also with 6 input / 32 output channels: the kernels pick other code paths by channel counts. */
+function withChannels(c: ConvCase, ci: number, co: number): ConvCase {
+  return { ...c, x: [c.x[0], c.x[1], c.x[2], ci], co };
+}
+const ALL_CONV_CASES = [...CONV_CASES, ...CONV_CASES.map((c) => withChannels(c, 6, 32))];
+
 test('Conv2DBackpropFilter matches cpu (odd shapes, strides 1/2/3, same/valid/explicit, kernels 1/3/5/3x2/4x2)', async () => {
-  for (const c of CONV_CASES) {
+  for (const c of ALL_CONV_CASES) {
     const filterShape = [c.k[0], c.k[1], c.x[3], c.co];
     const attrs = { strides: c.s, pad: c.pad, dataFormat: 'NHWC', dimRoundingMode: undefined, filterShape };
     const [d] = await compare([rand(c.x), rand(convOutShape(c))], (x, dy) => runKernel('Conv2DBackpropFilter', { x, dy }, attrs));
@@ -161,7 +167,7 @@ test('Conv2DBackpropFilter matches cpu (odd shapes, strides 1/2/3, same/valid/ex
 });
 
 test('Conv2DBackpropInput matches cpu', async () => {
-  for (const c of CONV_CASES) {
+  for (const c of ALL_CONV_CASES) {
     const attrs = { strides: c.s, pad: c.pad, dataFormat: 'NHWC', dimRoundingMode: undefined, inputShape: c.x };
     const [d] = await compare([rand(convOutShape(c)), rand([c.k[0], c.k[1], c.x[3], c.co])],
       (dy, filter) => runKernel('Conv2DBackpropInput', { dy, filter }, attrs));
@@ -321,6 +327,37 @@ test('Sum and Mean over spatial / leading axes match cpu (and other axes still w
   assert.equal(si.dtype, 'int32');
   assert.deepEqual(Array.from(si.dataSync()), [5, 7, 9]);
   tf.dispose([x, xi, si]);
+});
+
+// ---------------------------------------------------------------------------------------------------
+// Slice, StridedSlice, SplitV, Concat
+
+test('slice, stridedSlice, split and concat match cpu (all axes, int32 and bool too)', async () => {
+  const shape = [3, 5, 7, 4];
+  const slices: [number[], number[]][] = [
+    [[0, 0, 0, 1], [3, 5, 7, 2]], [[1, 0, 0, 0], [2, 5, 7, 4]], [[0, 2, 3, 0], [3, 2, 4, 4]],
+    [[1, 1, 1, 1], [1, 3, 5, 3]], [[0, 0, 0, 0], [3, 5, 7, 4]], [[2, 4, 6, 3], [1, 1, 1, 1]], [[0, 0, 2, 0], [3, 5, 5, 4]],
+  ];
+  for (const dtype of ['float32', 'int32', 'bool'] as tf.DataType[]) {
+    const x: Spec = { ...rand(shape, 3), dtype };
+    const diffs = await compare([x], (t) => [
+      ...slices.map(([b, sz]) => tf.slice(t, b, sz)),
+      tf.stridedSlice(t, [0, 1, 0, 0], [3, 4, 7, 4], [1, 1, 1, 1]),
+      tf.stridedSlice(t, [0, 0, 0, 0], [3, 5, 7, 4], [1, 2, 2, 1]),
+      tf.stridedSlice(t, [1, 0, 0, 2], [2, 5, 7, 3], [1, 1, 1, 1], 0, 0, 0, 0, 9),
+      tf.stridedSlice(t, [2, 4, 6, 3], [0, 0, 0, 0], [-1, -2, -1, -3], 0, 0),
+      tf.stridedSlice(t, [0, 1, 1, 0], [3, 5, 7, 4], [2, 3, 2, 2]),
+      tf.stridedSlice(t, [0, 0, 0], [0, 0, 0], [1, -1, 1], 0, 7, 0, 2),
+      ...tf.split(t, [1, 3], 3), ...tf.split(t, [2, 3, 2], 2), ...tf.split(t, 3, 0),
+      tf.concat([t, t], 3), tf.concat([t, t, t], 1), tf.concat([t, tf.slice(t, [0, 0, 0, 0], [1, 5, 7, 4])], 0),
+      tf.concat([t, tf.slice(t, [0, 0, 0, 0], [3, 5, 7, 0])], 3),
+    ]);
+    diffs.forEach((d, i) => assert.equal(d, 0, `${dtype} output ${i}`));
+  }
+  // Gradients through concat (SplitV) and slice (Pad), as in DenseNet.
+  const [d1, d2] = await compare([rand([2, 4, 4, 3]), rand([2, 4, 4, 5]), rand([2, 4, 4, 8])], (a, b, r) =>
+    tf.grads((aa: tf.Tensor, bb: tf.Tensor) => tf.sum(tf.mul(tf.concat([aa, bb], 3), r)))([a, b]));
+  assert.equal(d1 + d2, 0);
 });
 
 // ---------------------------------------------------------------------------------------------------

@@ -18,8 +18,8 @@ test.before(async () => {
 
 /** sign with sign(0) = +1 and a straight-through (identity) gradient; records the training flags it sees. */
 function signQuantizer(log: boolean[] = []): Quantizer {
-  const ste = tf.customGrad((x: tf.Tensor) => ({
-    value: tf.tidy(() => tf.sub(tf.mul(tf.cast(tf.greaterEqual(x, 0), 'float32'), 2), 1)),
+  const ste = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => ({
+    value: tf.tidy(() => tf.sub(tf.mul(tf.cast(tf.greaterEqual(args[0] as tf.Tensor, 0), 'float32'), 2), 1)),
     gradFunc: (dy: tf.Tensor) => tf.clone(dy),
   }));
   return {
@@ -34,7 +34,10 @@ function signQuantizer(log: boolean[] = []): Quantizer {
 
 /** round to integers with a straight-through gradient. */
 function roundQuantizer(): Quantizer {
-  const ste = tf.customGrad((x: tf.Tensor) => ({ value: tf.round(x), gradFunc: (dy: tf.Tensor) => tf.clone(dy) }));
+  const ste = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => ({
+    value: tf.round(args[0] as tf.Tensor),
+    gradFunc: (dy: tf.Tensor) => tf.clone(dy),
+  }));
   return { spec: { name: 'testRound' }, bits: 4, apply: (x) => ste(x) };
 }
 

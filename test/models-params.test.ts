@@ -9,8 +9,9 @@ test.before(async () => {
   await initEngine({ backend: process.env.QNNLAB_BACKEND ?? 'wasm' });
 });
 
-const trainable = (m: tf.LayersModel) => m.trainableWeights.reduce((a, w) => a + w.shape.reduce((x, y) => x * y, 1), 0);
-const nonTrainable = (m: tf.LayersModel) => m.nonTrainableWeights.reduce((a, w) => a + w.shape.reduce((x, y) => x * y, 1), 0);
+const size = (w: tf.LayerVariable) => w.shape.reduce<number>((x, y) => x * (y ?? 1), 1);
+const trainable = (m: tf.LayersModel) => m.trainableWeights.reduce((a, w) => a + size(w), 0);
+const nonTrainable = (m: tf.LayersModel) => m.nonTrainableWeights.reduce((a, w) => a + size(w), 0);
 const conv = (k: number, cin: number, cout: number, bias = false) => k * k * cin * cout + (bias ? cout : 0);
 const dense = (i: number, o: number, bias = true) => i * o + (bias ? o : 0);
 /** BatchNorm: gamma + beta trainable, moving mean + variance not. */

@@ -19,6 +19,8 @@ import { BENCH_MODELS, BenchModelName, buildBenchModel, countParams, makeTrainSt
 interface Timing {
   msPerStep: number;
   minMs: number;
+  /** Median process CPU time per step: close to msPerStep on an idle machine, robust to other load. */
+  cpuMsPerStep?: number;
   steps: number;
   params: number;
 }
@@ -26,6 +28,7 @@ interface Timing {
 interface ModelResult extends Timing {
   torchMsPerStep: number | null;
   torchMinMs: number | null;
+  torchCpuMsPerStep: number | null;
   ratio: number | null;
 }
 
@@ -42,16 +45,20 @@ function benchTfjs(name: BenchModelName, batch: number, steps: number): Timing {
   const { step, dispose } = makeTrainStep(model, inputShape, batch);
   step(); // warm-up: operator creation, Adam slots, heap growth
   const times: number[] = [];
+  const cpu: number[] = [];
   for (let i = 0; i < steps; i++) {
+    const c0 = process.cpuUsage();
     const t0 = performance.now();
     const loss = step();
     times.push(performance.now() - t0);
+    const c = process.cpuUsage(c0);
+    cpu.push((c.user + c.system) / 1000);
     if (!Number.isFinite(loss)) throw new Error(`${name}: loss is ${loss} at step ${i + 1}`);
   }
   const params = countParams(model);
   dispose();
   model.dispose();
-  return { msPerStep: median(times), minMs: Math.min(...times), steps, params };
+  return { msPerStep: median(times), minMs: Math.min(...times), cpuMsPerStep: median(cpu), steps, params };
 }
 
 /** The first Python that imports torch: the system one first (python3 on PATH may be a pyenv without it). */
@@ -111,8 +118,8 @@ async function main(): Promise<void> {
   const results: Record<string, ModelResult> = {};
   for (const m of models) {
     const t = benchTfjs(m, batch, steps);
-    results[m] = { ...t, torchMsPerStep: null, torchMinMs: null, ratio: null };
-    console.log(`[bench] ${m} (${t.params} params, batch ${batch}): tfjs-${engine.backend} median ${t.msPerStep.toFixed(1)} ms/step, min ${t.minMs.toFixed(1)} ms over ${steps} steps`);
+    results[m] = { ...t, torchMsPerStep: null, torchMinMs: null, torchCpuMsPerStep: null, ratio: null };
+    console.log(`[bench] ${m} (${t.params} params, batch ${batch}): tfjs-${engine.backend} median ${t.msPerStep.toFixed(1)} ms/step, min ${t.minMs.toFixed(1)} ms over ${steps} steps (CPU ${t.cpuMsPerStep?.toFixed(1)} ms/step)`);
   }
 
   const py = o.torch ? findTorchPython() : null;
@@ -124,7 +131,9 @@ async function main(): Promise<void> {
     for (const m of models) {
       const t = tr?.[m] as Timing | undefined;
       if (t == null) continue;
-      Object.assign(results[m], { torchMsPerStep: t.msPerStep, torchMinMs: t.minMs, ratio: results[m].msPerStep / t.msPerStep });
+      Object.assign(results[m], {
+        torchMsPerStep: t.msPerStep, torchMinMs: t.minMs, torchCpuMsPerStep: t.cpuMsPerStep ?? null, ratio: results[m].msPerStep / t.msPerStep,
+      });
       if (t.params !== results[m].params) console.warn(`[bench] ${m}: torch model has ${t.params} params, tfjs ${results[m].params}`);
       console.log(`[bench] ${m}: torch ${torchVersion} (${torchThreads} thread${torchThreads > 1 ? 's' : ''}) median ${t.msPerStep.toFixed(1)} ms/step, min ${t.minMs.toFixed(1)} ms; tfjs/torch = ${(results[m].ratio as number).toFixed(2)}x`);
     }

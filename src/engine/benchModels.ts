@@ -57,7 +57,7 @@ export function buildBenchModel(name: BenchModelName): { model: tf.LayersModel; 
 }
 
 export function countParams(model: tf.LayersModel): number {
-  return model.trainableWeights.reduce((n, w) => n + w.shape.reduce((a, b) => a * (b ?? 1), 1), 0);
+  return model.trainableWeights.reduce((n, w) => n + w.shape.reduce<number>((a, b) => a * (b ?? 1), 1), 0);
 }
 
 /**

@@ -56,7 +56,8 @@ interface StridedSliceAttrs {
 function stridedSliceGrad(dy: tf.Tensor, xShape: number[], a: StridedSliceAttrs): tf.Tensor {
   const info = tf.slice_util.sliceInfo(xShape, a.begin, a.end, a.strides, a.beginMask, a.endMask,
     a.ellipsisMask, a.newAxisMask, a.shrinkAxisMask);
-  const sizes = info.finalShapeSparse;
+  // Slice extent per input axis (finalShapeSparse drops the shrunk axes).
+  const sizes = info.begin.map((b, i) => Math.max(Math.ceil((info.end[i] - b) / info.strides[i]), 0));
   if (sizes.some((d) => d <= 0)) return tf.zeros(xShape, dy.dtype);
   let g = tf.reshape(dy, sizes);
   const begin = info.begin.slice();

@@ -16,6 +16,8 @@
  *  - Identity, Cast to the same dtype: share the buffer (ref count) instead of a memcpy. Cast to bool:
  *    x != 0 (the stock kernel wraps values, e.g. -2 -> 254).
  *  - Sum / Mean over the spatial ([1,2]) or leading axes of NHWC tensors: AvgPool + tiny JS reduction.
+ *  - Slice, StridedSlice (unit strides), SplitV, Concat: copy in place on the heap (the stock Slice copies
+ *    the whole input out of the heap first, then one `set` per innermost row).
  */
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
@@ -47,8 +49,8 @@ let registered = false;
 
 /** Names of the stock kernels called by the overrides (captured up front so overriding never recurses). */
 const USED_KERNELS = [
-  'Conv2D', 'Conv2DBackpropInput', 'Conv2DBackpropFilter', 'Transpose', 'Slice', 'AvgPool',
-  'BatchMatMul', 'MaxPoolGrad', 'Identity', 'Cast', 'Sum', 'Mean',
+  'Conv2D', 'Conv2DBackpropInput', 'Conv2DBackpropFilter', 'Transpose', 'Slice', 'StridedSlice', 'PadV2', 'AvgPool',
+  'BatchMatMul', 'MaxPoolGrad', 'Identity', 'Cast', 'Sum', 'Mean', 'SplitV', 'Concat',
 ];
 
 function runOriginal(name: string, backend: WasmBackendLike, inputs: Inputs, attrs: Attrs = {}): TensorInfo {
@@ -101,9 +103,7 @@ function assertUnitDilations(kernel: string, dilations: unknown): void {
 
 /** Crop rows/cols of an NHWC tensor: keep [top, top+h) x [left, left+w). Returns null when nothing is cut. */
 function cropNHWC(backend: WasmBackendLike, x: TensorInfo, top: number, left: number, h: number, w: number): TensorInfo | null {
-  const [n, H, W, c] = x.shape;
-  if (top === 0 && left === 0 && h === H && w === W) return null;
-  return runOriginal('Slice', backend, { x }, { begin: [0, top, left, 0], size: [n, h, w, c] });
+  return stridedRows(backend, x, top, left, h, w, 1, 1);
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -121,11 +121,77 @@ function conv2DBackpropFilter({ inputs, attrs, backend }: KernelArgs): TensorInf
   const filterShape = attrs.filterShape as [number, number, number, number];
   const info = tf.backend_util.computeConv2DInfo(x.shape as [number, number, number, number], filterShape,
     attrs.strides as number | [number, number], 1, attrs.pad as Pad, attrs.dimRoundingMode as DimRounding);
-  const { batchSize: n, inHeight: H, inWidth: W, inChannels: ci, outHeight: oh, outWidth: ow, outChannels: co } = info;
-  const { filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw } = info;
-  if (dy.shape[1] !== oh || dy.shape[2] !== ow) {
+  if (dy.shape[1] !== info.outHeight || dy.shape[2] !== info.outWidth) {
     throw new Error(`wasm Conv2DBackpropFilter: dy shape ${dy.shape} does not match the conv output ${info.outShape}`);
   }
+  // The conv form batches over Ci with only KH*KW output pixels per image: XNNPACK tiles rows per image,
+  // so tiny KH*KW (1x1) or tiny Ci (first layers) leave most of each tile empty. GEMMs there.
+  const colSize = info.filterHeight * info.filterWidth * info.inChannels * info.batchSize * info.outHeight * info.outWidth;
+  if (info.inChannels <= 4 && colSize <= 1 << 25) return conv2DBackpropFilterIm2Col(backend, x, dy, info);
+  if (info.filterHeight === 1 && info.filterWidth === 1 && info.padInfo.top === 0 && info.padInfo.left === 0) {
+    return conv2DBackpropFilter1x1(backend, x, dy, info);
+  }
+  return conv2DBackpropFilterConv(backend, x, dy, info);
+}
+
+/** 1x1 kernel, no padding: dW [Ci,Co] = xs^T . dy with xs = x sampled at the stride, [N*OH*OW, Ci]. */
+function conv2DBackpropFilter1x1(backend: WasmBackendLike, x: TensorInfo, dy: TensorInfo, info: tf.backend_util.Conv2DInfo): TensorInfo {
+  const { batchSize: n, inChannels: ci, outHeight: oh, outWidth: ow, outChannels: co, strideHeight: sh, strideWidth: sw } = info;
+  const sampled = stridedRows(backend, x, 0, 0, oh, ow, sh, sw);
+  const p = n * oh * ow;
+  const dw = batchMatMul({
+    inputs: { a: view(sampled ?? x, [1, p, ci]), b: view(dy, [1, p, co]) },
+    attrs: { transposeA: true, transposeB: false }, backend,
+  });
+  dispose(backend, sampled);
+  return view(dw, [1, 1, ci, co]);
+}
+
+/** x[:, top + sh*i, left + sw*j, :] for i < rows, j < cols; null when that is all of x (no copy needed). */
+function stridedRows(backend: WasmBackendLike, x: TensorInfo, top: number, left: number, rows: number, cols: number, sh: number, sw: number): TensorInfo | null {
+  const [n, H, W, c] = x.shape;
+  if (top === 0 && left === 0 && rows === H && cols === W && sh === 1 && sw === 1) return null;
+  return sliceImpl(backend, x, [0, top, left, 0], [n, rows, cols, c], [1, sh, sw, 1]);
+}
+
+/**
+ * Few input channels: build colT [(kh,kw,ci), N*OH*OW] from strided slices of the (padded) x^T, then
+ * dW [KH*KW*Ci, Co] = colT . dy with one XNNPACK GEMM (no transposes of dy, none of the result).
+ */
+function conv2DBackpropFilterIm2Col(backend: WasmBackendLike, x: TensorInfo, dy: TensorInfo, info: tf.backend_util.Conv2DInfo): TensorInfo {
+  const { batchSize: n, inHeight: H, inWidth: W, inChannels: ci, outHeight: oh, outWidth: ow, outChannels: co } = info;
+  const { filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw } = info;
+  const pt = info.padInfo.top;
+  const pl = info.padInfo.left;
+  const pb = Math.max((oh - 1) * sh + kh - H - pt, 0);
+  const pr = Math.max((ow - 1) * sw + kw - W - pl, 0);
+  // x [N,H,W,Ci] -> [Ci*N, H, W, 1], zero-padded to the extent the windows reach.
+  const xt = transpose(backend, view(x, [n, H * W, ci]), [2, 0, 1]);
+  const xp = pt + pb + pl + pr > 0
+    ? runOriginal('PadV2', backend, { x: view(xt, [ci * n, H, W, 1]) }, {
+      paddings: [[0, 0], [pt, pb], [pl, pr], [0, 0]], constantValue: 0,
+    })
+    : null;
+  const src = xp ?? view(xt, [ci * n, H, W, 1]);
+  const p = n * oh * ow;
+  const colT = backend.makeOutput([1, kh * kw * ci, p], 'float32');
+  for (let a = 0; a < kh; a++) {
+    for (let e = 0; e < kw; e++) {
+      const tap = stridedRows(backend, src, a, e, oh, ow, sh, sw);
+      const vals = backend.typedArrayFromHeap(tap ?? src);
+      (backend.typedArrayFromHeap(colT) as Float32Array).set(vals, (a * kw + e) * ci * p);
+      dispose(backend, tap);
+    }
+  }
+  dispose(backend, xt, xp);
+  const dw = runOriginal('BatchMatMul', backend, { a: colT, b: view(dy, [1, p, co]) }, { transposeA: false, transposeB: false });
+  dispose(backend, colT);
+  return view(dw, [kh, kw, ci, co]);
+}
+
+function conv2DBackpropFilterConv(backend: WasmBackendLike, x: TensorInfo, dy: TensorInfo, info: tf.backend_util.Conv2DInfo): TensorInfo {
+  const { batchSize: n, inHeight: H, inWidth: W, inChannels: ci, outHeight: oh, outWidth: ow, outChannels: co } = info;
+  const { filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw } = info;
   const pt = info.padInfo.top;
   const pl = info.padInfo.left;
   // Rows past the last window are never read: crop x instead of padding by a negative amount.
@@ -260,6 +326,7 @@ function conv2DBackpropInput({ inputs, attrs, backend }: KernelArgs): TensorInfo
   const pt = info.padInfo.top;
   const pl = info.padInfo.left;
 
+  if (preferCol2Im(info)) return conv2DBackpropInputCol2Im(backend, dy, filter, info);
   const phases: [number, number, Phase, Phase][] = [];
   for (let p = 0; p < Math.min(sh, H); p++) {
     for (let q = 0; q < Math.min(sw, W); q++) phases.push([p, q, phaseOf(p, sh, pt, kh, H), phaseOf(q, sw, pl, kw, W)]);
@@ -280,6 +347,55 @@ function conv2DBackpropInput({ inputs, attrs, backend }: KernelArgs): TensorInfo
     dispose(backend, part);
   }
   return dx;
+}
+
+/**
+ * The full correlation computes H*W outputs over every tap, but when the forward conv dropped borders
+ * ('valid', e.g. LeNet's 12x12 -> 8x8) most taps of the border outputs hit padding: LeNet conv2 computes
+ * 2.25x the useful MACs. Then GEMM + col2im is cheaper; it costs a col buffer and a JS scatter-add,
+ * which pays off when there are enough output channels per col element.
+ */
+function preferCol2Im(info: tf.backend_util.Conv2DInfo): boolean {
+  const waste = (info.inHeight * info.inWidth) / (info.outHeight * info.outWidth * info.strideHeight * info.strideWidth);
+  const colSize = info.batchSize * info.outHeight * info.outWidth * info.filterHeight * info.filterWidth * info.inChannels;
+  return waste >= 1.5 && info.outChannels >= 32 && colSize <= 1 << 25;
+}
+
+/** col [P, KH*KW*Ci] = dy [P, Co] . W^T (XNNPACK), then dx[n, oh*s+kh-pt, ow*s+kw-pl, :] += col[p, kh, kw, :]. */
+function conv2DBackpropInputCol2Im(backend: WasmBackendLike, dy: TensorInfo, filter: TensorInfo, info: tf.backend_util.Conv2DInfo): TensorInfo {
+  const { batchSize: n, inHeight: H, inWidth: W, inChannels: ci, outHeight: oh, outWidth: ow, outChannels: co } = info;
+  const { filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw } = info;
+  const pt = info.padInfo.top;
+  const pl = info.padInfo.left;
+  const kkc = kh * kw * ci;
+  const col = batchMatMul({
+    inputs: { a: view(dy, [1, n * oh * ow, co]), b: view(filter, [1, kkc, co]) },
+    attrs: { transposeA: false, transposeB: true }, backend,
+  });
+  const out = backend.makeOutput(info.inShape, 'float32');
+  const dx = backend.typedArrayFromHeap(out) as Float32Array;
+  const cv = backend.typedArrayFromHeap(col) as Float32Array;
+  dx.fill(0);
+  let src = 0;
+  for (let b = 0; b < n; b++) {
+    for (let r = 0; r < oh; r++) {
+      for (let q = 0; q < ow; q++, src += kkc) {
+        for (let a = 0; a < kh; a++) {
+          const i = r * sh + a - pt;
+          if (i < 0 || i >= H) continue;
+          for (let e = 0; e < kw; e++) {
+            const j = q * sw + e - pl;
+            if (j < 0 || j >= W) continue;
+            const d = ((b * H + i) * W + j) * ci;
+            const s0 = src + (a * kw + e) * ci;
+            for (let k = 0; k < ci; k++) dx[d + k] += cv[s0 + k];
+          }
+        }
+      }
+    }
+  }
+  dispose(backend, col);
+  return out;
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -325,34 +441,60 @@ function maxPoolGrad({ inputs, attrs, backend }: KernelArgs): TensorInfo {
   const xv = backend.typedArrayFromHeap(input) as Float32Array;
   const g = backend.typedArrayFromHeap(dy) as Float32Array;
   dx.fill(0);
-  const best = new Float32Array(c);
-  const where = new Int32Array(c);
+  const rowStride = W * c;
   for (let b = 0; b < n; b++) {
-    const xb = b * H * W * c;
+    const xb = b * H * rowStride;
     for (let r = 0; r < oh; r++) {
       const h0 = r * sh - pt;
+      const i0 = Math.max(h0, 0);
+      const i1 = Math.min(h0 + fh, H);
       for (let q = 0; q < ow; q++) {
         const w0 = q * sw - pl;
-        best.fill(-Infinity);
-        where.fill(-1);
-        for (let i = Math.max(h0, 0); i < Math.min(h0 + fh, H); i++) {
-          for (let j = Math.max(w0, 0); j < Math.min(w0 + fw, W); j++) {
-            const base = xb + (i * W + j) * c;
-            for (let k = 0; k < c; k++) {
-              const v = xv[base + k];
-              if (v > best[k]) {
-                best[k] = v;
-                where[k] = base + k;
+        const j0 = Math.max(w0, 0);
+        const j1 = Math.min(w0 + fw, W);
+        const gBase = ((b * oh + r) * ow + q) * c;
+        if (i1 - i0 === 2 && j1 - j0 === 2) {
+          maxPoolGrad2x2(xv, dx, g, xb + i0 * rowStride + j0 * c, gBase, c, rowStride);
+          continue;
+        }
+        // Per channel, scan the window in row-major order with plain locals (no per-pixel arrays).
+        for (let k = 0; k < c; k++) {
+          let best = -Infinity;
+          let at = -1;
+          for (let i = i0; i < i1; i++) {
+            let idx = xb + i * rowStride + j0 * c + k;
+            for (let j = j0; j < j1; j++, idx += c) {
+              const v = xv[idx];
+              if (v > best) {
+                best = v;
+                at = idx;
               }
             }
           }
+          if (at >= 0) dx[at] += g[gBase + k];
         }
-        const gBase = ((b * oh + r) * ow + q) * c;
-        for (let k = 0; k < c; k++) if (where[k] >= 0) dx[where[k]] += g[gBase + k];
       }
     }
   }
   return out;
+}
+
+/** The common 2x2 window, unrolled (same first-max rule; NaNs never win, as in the general loop). */
+function maxPoolGrad2x2(xv: Float32Array, dx: Float32Array, g: Float32Array, base: number, gBase: number, c: number, rowStride: number): void {
+  for (let k = 0; k < c; k++) {
+    const a = base + k;
+    let at = -1;
+    let best = -Infinity;
+    let v = xv[a];
+    if (v > best) { best = v; at = a; }
+    v = xv[a + c];
+    if (v > best) { best = v; at = a + c; }
+    v = xv[a + rowStride];
+    if (v > best) { best = v; at = a + rowStride; }
+    v = xv[a + rowStride + c];
+    if (v > best) at = a + rowStride + c;
+    if (at >= 0) dx[at] += g[gBase + k];
+  }
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -443,6 +585,135 @@ function reduceViaAvgPool(kind: 'Sum' | 'Mean', { inputs, attrs, backend }: Kern
 }
 
 // ---------------------------------------------------------------------------------------------------
+// Slice, StridedSlice, SplitV, Concat
+
+/**
+ * The stock wasm Slice first copies the WHOLE input out of the heap (readSync) and then calls
+ * `set(subarray)` once per innermost row: slicing channels of NHWC tensors (SplitV, the gradient of a
+ * DenseNet concat) costs a full copy plus one tiny set per pixel. These versions copy in place.
+ */
+function copyRun(src: ArrayLike<number> & { subarray(a: number, b: number): ArrayLike<number> },
+  dst: { set(a: ArrayLike<number>, o: number): void; [i: number]: number }, s: number, d: number, run: number): void {
+  if (run >= 32) {
+    dst.set(src.subarray(s, s + run), d);
+  } else {
+    for (let i = 0; i < run; i++) dst[d + i] = src[s + i];
+  }
+}
+
+type HeapArray = Float32Array | Int32Array | Uint8Array;
+
+/**
+ * A (strided) slice as contiguous runs: outer axes as (count, stride) pairs, merged where the slice
+ * covers an axis fully, the run length, and the offset of the first element.
+ */
+function sliceRuns(shape: number[], begin: number[], size: number[], steps: number[]): { axes: [number, number][]; run: number; offset: number } {
+  const strides = shape.map((_, i) => sizeOf(shape.slice(i + 1)));
+  const offset = begin.reduce((o, b, i) => o + b * strides[i], 0);
+  const full = (i: number): boolean => begin[i] === 0 && size[i] === shape[i] && steps[i] === 1;
+  let k = shape.length - 1;
+  while (k > 0 && full(k)) k--;
+  // Axis k is contiguous when its step is 1; otherwise it becomes an outer axis over inner blocks.
+  const run = steps[k] === 1 ? size[k] * strides[k] : strides[k];
+  const outerEnd = steps[k] === 1 ? k : k + 1;
+  const axes: [number, number][] = [];
+  for (let i = 0; i < outerEnd; i++) {
+    const last = axes[axes.length - 1];
+    // A fully covered axis continues the previous one with the same step pattern.
+    if (last != null && full(i) && last[1] === shape[i] * strides[i]) axes[axes.length - 1] = [last[0] * size[i], strides[i]];
+    else axes.push([size[i], steps[i] * strides[i]]);
+  }
+  return { axes: axes.filter(([c]) => c !== 1), run, offset };
+}
+
+/** out = x[begin : begin + size*steps : steps] (steps may be negative), copied run by run on the heap. */
+function sliceImpl(backend: WasmBackendLike, x: TensorInfo, begin: number[], size: number[], steps: number[] = size.map(() => 1)): TensorInfo {
+  const out = backend.makeOutput(size, x.dtype);
+  if (sizeOf(size) === 0) return out;
+  const src = backend.typedArrayFromHeap(x) as HeapArray;
+  const dst = backend.typedArrayFromHeap(out) as HeapArray;
+  const { axes, run, offset } = sliceRuns(x.shape, begin, size, steps);
+  if (axes.length === 0) {
+    copyRun(src, dst, offset, 0, run);
+    return out;
+  }
+  // Odometer over all outer axes but the last; a tight loop over the last.
+  const [lastCount, lastStride] = axes[axes.length - 1];
+  const outer = axes.slice(0, -1);
+  const idx = outer.map(() => 0);
+  let d = 0;
+  for (;;) {
+    let s0 = offset;
+    for (let i = 0; i < outer.length; i++) s0 += idx[i] * outer[i][1];
+    for (let j = 0; j < lastCount; j++, d += run) copyRun(src, dst, s0 + j * lastStride, d, run);
+    let i = outer.length - 1;
+    while (i >= 0 && ++idx[i] === outer[i][0]) idx[i--] = 0;
+    if (i < 0) break;
+  }
+  return out;
+}
+
+function slice({ inputs, attrs, backend }: KernelArgs): TensorInfo {
+  const { x } = inputs;
+  if (x.dtype === 'string') return runOriginal('Slice', backend, inputs, attrs);
+  const [begin, size] = tf.slice_util.parseSliceParams(x as unknown as tf.Tensor, attrs.begin as number[], attrs.size as number[]);
+  if (size.every((d, i) => d === x.shape[i])) return share(backend, x);
+  return sliceImpl(backend, x, begin, size);
+}
+
+/** Contiguous strided slices (unit strides) go to the in-place slice; the others keep the C++ kernel. */
+function stridedSlice({ inputs, attrs, backend }: KernelArgs): TensorInfo {
+  const { x } = inputs;
+  if (x.dtype === 'string') return runOriginal('StridedSlice', backend, inputs, attrs);
+  const a = attrs as unknown as { begin: number[]; end: number[]; strides: number[]; beginMask: number; endMask: number; ellipsisMask: number; newAxisMask: number; shrinkAxisMask: number };
+  const info = tf.slice_util.sliceInfo(x.shape, a.begin, a.end, a.strides, a.beginMask, a.endMask, a.ellipsisMask, a.newAxisMask, a.shrinkAxisMask);
+  if (info.isIdentity) return share(backend, x, info.finalShape);
+  // The C++ kernel is slow (135 ms for a stride-2 sample of 2M floats) and always outputs float32.
+  // Per input axis (finalShapeSparse drops shrunk axes); empty when begin is past end.
+  const size = info.begin.map((b, i) => Math.max(Math.ceil((info.end[i] - b) / info.strides[i]), 0));
+  const out = sliceImpl(backend, x, info.begin, size, info.strides);
+  return view(out, info.finalShape);
+}
+
+function splitV({ inputs, attrs, backend }: KernelArgs): TensorInfo[] {
+  const { x } = inputs;
+  if (x.dtype === 'string') return runOriginal('SplitV', backend, inputs, attrs) as unknown as TensorInfo[];
+  const axis = tf.util.parseAxisParam(attrs.axis as number, x.shape)[0];
+  const sizes = tf.backend_util.prepareSplitSize(x as unknown as tf.Tensor, attrs.numOrSizeSplits as number[] | number, axis);
+  const begin = x.shape.map(() => 0);
+  return sizes.map((n) => {
+    const size = x.shape.slice();
+    size[axis] = n;
+    const part = sliceImpl(backend, x, begin.slice(), size);
+    begin[axis] += n;
+    return part;
+  });
+}
+
+/** Rows of every input interleaved into the output (plain loops for short rows, like NHWC channels). */
+function concat({ inputs, attrs, backend }: KernelArgs): TensorInfo {
+  const list = inputs as unknown as TensorInfo[];
+  if (list.length === 0 || list[0].dtype === 'string') return runOriginal('Concat', backend, inputs, attrs);
+  const axis = tf.util.parseAxisParam(attrs.axis as number, list[0].shape)[0];
+  const outShape = tf.backend_util.computeOutShape(list.map((t) => t.shape), axis);
+  const parts = list.filter((t) => sizeOf(t.shape) > 0);
+  if (parts.length === 1) return share(backend, parts[0], outShape);
+  const out = backend.makeOutput(outShape, list[0].dtype);
+  if (parts.length === 0) return out;
+  const rows = sizeOf(outShape.slice(0, axis));
+  const total = sizeOf(outShape.slice(axis));
+  const dst = backend.typedArrayFromHeap(out) as HeapArray;
+  let off = 0;
+  for (const t of parts) {
+    const inner = sizeOf(t.shape.slice(axis));
+    const src = backend.typedArrayFromHeap(t) as HeapArray;
+    for (let r = 0; r < rows; r++) copyRun(src, dst, r * inner, r * total + off, inner);
+    off += inner;
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------------
 // Registration
 
 const OVERRIDES: Record<string, (args: KernelArgs) => TensorInfo> = {
@@ -452,6 +723,10 @@ const OVERRIDES: Record<string, (args: KernelArgs) => TensorInfo> = {
   MaxPoolGrad: maxPoolGrad,
   Identity: identity,
   Cast: cast,
+  Slice: slice,
+  StridedSlice: stridedSlice,
+  SplitV: splitV as unknown as (args: KernelArgs) => TensorInfo,
+  Concat: concat,
   Sum: (args) => reduceViaAvgPool('Sum', args),
   Mean: (args) => reduceViaAvgPool('Mean', args),
 };

@@ -77,10 +77,15 @@ export function fileIO(target: string): tf.io.IOHandler {
 
 type IORouter = Parameters<typeof tf.io.registerSaveRouter>[0];
 
-/** Routes file:// URLs to fileIO; other URLs get null (tfjs routers may return null, whatever the typing says). */
+/**
+ * Routes file:// URLs to fileIO; other URLs get null (tfjs routers may return null, whatever the typing says).
+ * Steps aside once tfjs-node is loaded (it registers its own file:// router, and two handlers for one URL make
+ * model.save throw), which can happen after this module registered, when initEngine picks the native backend.
+ */
 const router = ((url: string | string[]) => {
   const u = Array.isArray(url) ? url[0] : url;
-  return typeof u === 'string' && u.startsWith(SCHEME) ? fileIO(u) : null;
+  if (typeof u !== 'string' || !u.startsWith(SCHEME)) return null;
+  return tf.findBackend('tensorflow') != null ? null : fileIO(u);
 }) as unknown as IORouter;
 
 let registered = false;

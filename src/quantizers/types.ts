@@ -36,8 +36,15 @@ export interface Quantizer {
   /**
    * Called by the training loop after each optimizer step with the global step and the latent variable
    * this quantizer reads (INQ fixes weights here; SQ redraws its selection).
+   * `step` counts completed optimizer steps: 1 after the first one (INQ's schedule uses this convention,
+   * which matches nnabla's fixing before the forward pass that follows `iteration` updates).
+   * `tf.LayerVariable.read()` returns the layer's tf.Variable (typed as tf.Tensor): pass it with a cast.
    */
   afterStep?(step: number, latent: tf.Variable): void;
   /** The exact values used at inference, for export, flip ratio and quantization loss. */
   quantizedValue?(latent: tf.Tensor): tf.Tensor;
+  /** Stochastic quantization only: switch to the next stage's ratio r in [0, 1] (sqRatioSchedule). */
+  setRatio?(ratio: number): void;
+  /** Release tensors the quantizer keeps outside its layer weights (INQ's frozen values). */
+  dispose?(): void;
 }

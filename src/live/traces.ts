@@ -1,0 +1,47 @@
+import type { Plot, Layout } from 'nodeplotlib';
+import { colorFor } from '../plots/palette';
+import type { Row } from '../plots/curves';
+
+/** One chart of the live page: one or more metrics against the x column. */
+export interface Panel {
+  title: string;
+  y: string[];
+}
+
+/** Accuracy-like columns hold fractions; the axis shows them as percentages. */
+const isRatio = (field: string) => /acc|ratio|error|rate/i.test(field);
+
+/**
+ * Plotly traces for one panel: one line per (variant, metric), coloured by variant with the same palette as
+ * the static figures; the second metric of a panel (e.g. test after train) is dashed.
+ */
+export function panelTraces(rows: Row[], panel: Panel, x: string, color: string): Plot[] {
+  const variants = [...new Set(rows.map((r) => String(r[color] ?? '')))];
+  const traces: Plot[] = [];
+  for (const variant of variants) {
+    panel.y.forEach((metric, i) => {
+      const points = rows.filter((r) => String(r[color] ?? '') === variant && typeof r[metric] === 'number' && Number.isFinite(r[metric]));
+      if (points.length === 0) return;
+      const name = [variant, panel.y.length > 1 ? metric : ''].filter(Boolean).join(' · ') || metric;
+      traces.push({
+        type: 'scatter',
+        mode: 'lines+markers',
+        name,
+        x: points.map((r) => r[x] as number),
+        y: points.map((r) => r[metric] as number),
+        line: { color: colorFor(variant || metric), dash: i === 0 ? 'solid' : 'dash', width: 2 },
+      });
+    });
+  }
+  return traces;
+}
+
+export function panelLayout(panel: Panel, x: string, title: string): Layout {
+  return {
+    title: { text: `${title}: ${panel.title}` },
+    xaxis: { title: { text: x } },
+    yaxis: { title: { text: panel.title }, tickformat: panel.y.every(isRatio) ? '.1%' : undefined },
+    font: { size: 13 },
+    height: 420,
+  };
+}
