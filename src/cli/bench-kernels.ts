@@ -9,7 +9,7 @@
 import { Command } from 'commander';
 import * as tf from '@tensorflow/tfjs';
 import { initEngine } from '../engine';
-import { originalWasmKernel } from '../engine/wasmKernels';
+import { originalWasmKernel, wasmKernelOptions } from '../engine/wasmKernels';
 import { BenchModelName, buildBenchModel, makeTrainStep } from '../engine/benchModels';
 
 interface Case {
@@ -81,7 +81,16 @@ function kernelTable(reps: number): void {
     const ts = stock ? timeIt(c, stock, reps) : NaN;
     const to = ours ? timeIt(c, ours, reps) : NaN;
     const sp = Number.isFinite(ts) ? `${(ts / to).toFixed(1)}x` : '-';
-    console.log(`${c.label.padEnd(34)} ${(Number.isFinite(ts) ? ts.toFixed(2) : 'missing').padStart(10)} ${to.toFixed(2).padStart(10)} ${sp.padStart(9)}`);
+    let alt = '';
+    if (c.kernel === 'Conv2DBackpropFilter' && ours) {
+      // The other dW formulations, for choosing between them.
+      for (const path of ['conv', 'im2col'] as const) {
+        wasmKernelOptions.backpropFilter = path;
+        alt += `  ${path} ${timeIt(c, ours, reps).toFixed(2)}`;
+      }
+      wasmKernelOptions.backpropFilter = 'auto';
+    }
+    console.log(`${c.label.padEnd(34)} ${(Number.isFinite(ts) ? ts.toFixed(2) : 'missing').padStart(10)} ${to.toFixed(2).padStart(10)} ${sp.padStart(9)}${alt}`);
   }
 }
 

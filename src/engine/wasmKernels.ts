@@ -43,6 +43,9 @@ interface KernelArgs {
   backend: WasmBackendLike;
 }
 
+/** Knobs for benchmarks and tests (the defaults are what training should use). */
+export const wasmKernelOptions: { backpropFilter: 'auto' | 'conv' | 'im2col' } = { backpropFilter: 'auto' };
+
 /** The stock wasm kernels, captured before any override replaces them in the registry. */
 const original = new Map<string, tf.KernelConfig>();
 let registered = false;
@@ -124,13 +127,14 @@ function conv2DBackpropFilter({ inputs, attrs, backend }: KernelArgs): TensorInf
   if (dy.shape[1] !== info.outHeight || dy.shape[2] !== info.outWidth) {
     throw new Error(`wasm Conv2DBackpropFilter: dy shape ${dy.shape} does not match the conv output ${info.outShape}`);
   }
+  const path = wasmKernelOptions.backpropFilter;
+  const is1x1 = info.filterHeight === 1 && info.filterWidth === 1 && info.padInfo.top === 0 && info.padInfo.left === 0;
+  if (path !== 'conv' && is1x1) return conv2DBackpropFilter1x1(backend, x, dy, info);
   // The conv form batches over Ci with only KH*KW output pixels per image: XNNPACK tiles rows per image,
-  // so tiny KH*KW (1x1) or tiny Ci (first layers) leave most of each tile empty. GEMMs there.
+  // so a tiny Ci (first layers) leaves most of each tile empty. A GEMM on an explicit im2col there.
   const colSize = info.filterHeight * info.filterWidth * info.inChannels * info.batchSize * info.outHeight * info.outWidth;
-  if (info.inChannels <= 4 && colSize <= 1 << 25) return conv2DBackpropFilterIm2Col(backend, x, dy, info);
-  if (info.filterHeight === 1 && info.filterWidth === 1 && info.padInfo.top === 0 && info.padInfo.left === 0) {
-    return conv2DBackpropFilter1x1(backend, x, dy, info);
-  }
+  const useIm2Col = path === 'im2col' || (path === 'auto' && info.inChannels <= 4);
+  if (useIm2Col && colSize <= 1 << 25) return conv2DBackpropFilterIm2Col(backend, x, dy, info);
   return conv2DBackpropFilterConv(backend, x, dy, info);
 }
 

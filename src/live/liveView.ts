@@ -1,6 +1,6 @@
 import * as net from 'net';
 import type { BehaviorSubject } from 'rxjs';
-import type { Row } from '../plots/curves';
+import type { Row } from '../plots/types';
 import { serveLocalPlotly } from './localPlotly';
 import { loadNodeplotlib, nextServer, requireBesideNodeplotlib } from './nodeplotlibServer';
 import { panelLayout, panelTraces, type Panel } from './traces';

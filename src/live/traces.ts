@@ -1,15 +1,13 @@
 import type { Plot, Layout } from 'nodeplotlib';
 import { colorFor } from '../plots/palette';
-import type { Row } from '../plots/curves';
+import { isFractionColumn } from '../plots/theme';
+import type { Row } from '../plots/types';
 
 /** One chart of the live page: one or more metrics against the x column. */
 export interface Panel {
   title: string;
   y: string[];
 }
-
-/** Accuracy-like columns hold fractions; the axis shows them as percentages. */
-const isRatio = (field: string) => /acc|ratio|error|rate/i.test(field);
 
 /**
  * Plotly traces for one panel: one line per (variant, metric), coloured by variant with the same palette as
@@ -36,11 +34,12 @@ export function panelTraces(rows: Row[], panel: Panel, x: string, color: string)
   return traces;
 }
 
+/** Titles carry the unit; accuracy-like panels show percentages like the static figures. */
 export function panelLayout(panel: Panel, x: string, title: string): Layout {
   return {
     title: { text: `${title}: ${panel.title}` },
     xaxis: { title: { text: x } },
-    yaxis: { title: { text: panel.title }, tickformat: panel.y.every(isRatio) ? '.1%' : undefined },
+    yaxis: { title: { text: panel.title }, tickformat: panel.y.every(isFractionColumn) ? '.1%' : undefined },
     font: { size: 13 },
     height: 420,
   };

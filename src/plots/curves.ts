@@ -2,9 +2,10 @@ import type { TopLevelSpec } from 'vega-lite';
 import type { LayerSpec, UnitSpec } from 'vega-lite/build/src/spec';
 import type { Field } from 'vega-lite/build/src/channeldef';
 import { colorScale } from './palette';
+import type { Row } from './types';
 import { distinct, humanize, numbers, quantityAxis, theme } from './theme';
 
-export type Row = Record<string, number | string | null | undefined>;
+export type { Row };
 
 export interface CurvesOptions {
   rows: Row[];
@@ -27,15 +28,21 @@ export interface CurvesOptions {
 function axes(opts: CurvesOptions, x: string): { x: Axis; y: Axis[] } {
   const t = opts.titles ?? {};
   const y = opts.y.map((field) => ({ field, ...quantityAxis(field, numbers(opts.rows, field), t[field]) }));
-  // Whole-number x (epochs, steps) gets integer ticks: "1, 2, 3", not "1.0, 1.5, 2.0".
-  const integral = opts.rows.every((r) => typeof r[x] !== 'number' || Number.isInteger(r[x]));
-  return { x: { field: x, title: t[x] ?? humanize(x), format: integral ? 'd' : undefined }, y };
+  // Whole-number x (epochs, steps) gets integer ticks: "1, 2, 3", not "1.0, 1.5, 2.0" (tickMinStep does not
+  // stop vega from ticking at halves over short ranges, so few values are listed explicitly).
+  const xs = [...new Set(numbers(opts.rows, x))].sort((a, b) => a - b);
+  const integral = xs.every(Number.isInteger);
+  const axis: Axis = { field: x, title: t[x] ?? humanize(x), format: integral ? 'd' : undefined };
+  if (integral && xs.length <= 12) axis.values = xs;
+  return { x: axis, y };
 }
 
 interface Axis {
   field: string;
   title: string;
   format?: string;
+  /** Explicit tick values (few whole-number epochs: vega would tick at 1.5, 2.5). */
+  values?: number[];
 }
 
 /** Line + points for one y column; rows where that column is missing are skipped, not drawn at 0. */
@@ -44,7 +51,7 @@ function line(rows: Row[], x: Axis, color: string, y: Axis, extra: { orient?: 'l
     transform: [{ filter: `isValid(datum[${JSON.stringify(y.field)}]) && isFinite(datum[${JSON.stringify(y.field)}])` }],
     mark: { type: 'line', point: { size: 30 }, strokeWidth: 2, ...(extra.dash ? { strokeDash: extra.dash } : {}) },
     encoding: {
-      x: { field: x.field, type: 'quantitative', title: x.title, axis: { format: x.format, tickMinStep: x.format === 'd' ? 1 : undefined } },
+      x: { field: x.field, type: 'quantitative', title: x.title, axis: { format: x.format, values: x.values } },
       y: { field: y.field, type: 'quantitative', title: y.title, axis: { format: y.format, orient: extra.orient }, scale: { zero: false } },
       color: { field: color, type: 'nominal', title: humanize(color), scale: colorScale(distinct(rows, color)) },
       tooltip: [

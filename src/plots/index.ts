@@ -5,7 +5,8 @@
 export { colorFor, colorScale } from './palette';
 export { theme, FONT } from './theme';
 export { weightHistogram, type WeightHistogramOptions } from './histogram';
-export { curves, type CurvesOptions, type Row } from './curves';
+export type { Row } from './types';
+export { curves, type CurvesOptions } from './curves';
 export { methodBars, type MethodBarsOptions } from './methodBars';
 export { sqStages, type SqStagesOptions } from './sqStages';
 export { renderSvg, renderPng, svgToPng, type PngOptions } from './render';

@@ -1,5 +1,6 @@
 import { newNotebookDisplay } from '../notebook/index';
-import { curves, type CurvesOptions, type Row } from './curves';
+import { curves, type CurvesOptions } from './curves';
+import type { Row } from './types';
 import { renderPng } from './render';
 
 export interface LiveCurves {

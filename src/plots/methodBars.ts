@@ -3,7 +3,7 @@ import type { UnitSpec } from 'vega-lite/build/src/spec';
 import type { Field } from 'vega-lite/build/src/channeldef';
 import { colorScale } from './palette';
 import { distinct, humanize, numbers, quantityAxis, theme } from './theme';
-import type { Row } from './curves';
+import type { Row } from './types';
 
 export interface MethodBarsOptions {
   rows: Row[];

@@ -1,7 +1,7 @@
 import type { TopLevelSpec } from 'vega-lite';
 import { colorScale } from './palette';
 import { distinct, humanize, numbers, quantityAxis, theme } from './theme';
-import type { Row } from './curves';
+import type { Row } from './types';
 
 export interface SqStagesOptions {
   rows: Row[];

@@ -2,7 +2,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import type { DataFrame } from 'danfojs-node';
 import { notebookDisplay } from '../notebook/index';
-import type { Row } from './curves';
+import type { Row } from './types';
 
 /**
  * Result tables: rows (plain objects) <-> danfojs DataFrames and CSV files, and HTML tables in notebooks.

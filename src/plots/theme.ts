@@ -33,13 +33,18 @@ export function distinct(rows: Array<Record<string, unknown>>, field: string): s
   return [...seen];
 }
 
+/** Columns that hold a share of something (accuracy, error, flip ratio, sparsity); not e.g. a learning rate. */
+export function isFractionColumn(field: string): boolean {
+  return /acc|error|ratio|sparsity/i.test(field);
+}
+
 /**
  * Accuracy-like values in [0, 1] are shown as percentages; the title says the unit either way,
  * because a bare "accuracy" axis from 0 to 1 reads ambiguously next to one from 0 to 100.
  */
 export function quantityAxis(field: string, values: number[], title?: string): { title: string; format?: string } {
   const base = title ?? humanize(field);
-  const isRatio = /acc|ratio|error|rate/i.test(field) && values.length > 0 && values.every((v) => v >= 0 && v <= 1);
+  const isRatio = isFractionColumn(field) && values.length > 0 && values.every((v) => v >= 0 && v <= 1);
   if (isRatio) return { title: title ?? `${base} (%)`, format: '.1~%' }; // ~ trims: 90%, 90.5%
   return { title: base };
 }

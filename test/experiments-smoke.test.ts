@@ -1,0 +1,54 @@
+/**
+ * Every experiment runs end to end at its CI size (--smoke), through the same code path as a full run, and
+ * writes the outputs other tools rely on: metrics.csv, summary.json, run.json and figures.
+ */
+import test from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { runExperiment } from '../src/experiments/run';
+import { readCsv } from '../src/plots/table';
+
+function readJson(file: string) {
+  return JSON.parse(fs.readFileSync(file, 'utf8'));
+}
+
+async function smoke(name: string, overrides: Record<string, string> = {}) {
+  const outDir = fs.mkdtempSync(path.join(os.tmpdir(), `qnn-${name}-`));
+  const result = await runExperiment(name, { smoke: true, outDir, progress: 'none', overrides, backend: 'wasm' });
+  const summary = readJson(path.join(outDir, 'summary.json'));
+  const run = readJson(path.join(outDir, 'run.json'));
+  const rows = await readCsv(path.join(outDir, 'metrics.csv'));
+  assert.equal(summary.experiment, name);
+  assert.equal(run.backend, 'wasm');
+  assert.ok(typeof run.command === 'string' && run.config, 'run.json records command and config');
+  for (const fig of summary.figures) {
+    for (const ext of ['svg', 'png', 'vl.json']) assert.ok(fs.existsSync(path.join(outDir, `${fig}.${ext}`)), `${fig}.${ext}`);
+  }
+  for (const v of summary.variants) assert.ok(v.testAccuracy >= 0 && v.testAccuracy <= 1, `${v.name}: ${v.testAccuracy}`);
+  assert.equal(rows.length, result.history.length);
+  return { outDir, summary, rows };
+}
+
+test('lenet-mnist --smoke', async () => {
+  const { summary, rows } = await smoke('lenet-mnist');
+  assert.deepEqual(summary.variants.map((v: { name: string }) => v.name), ['fp']);
+  assert.equal(rows.length, 2);
+});
+
+test('zoo-mnist --smoke (a subset of methods, one of each kind)', async () => {
+  const { summary } = await smoke('zoo-mnist', { methods: 'fp,binary-net,inq,min-max,sq-twn', limitTrain: '512', limitTest: '256' });
+  const byName = Object.fromEntries(summary.variants.map((v: { name: string }) => [v.name, v]));
+  assert.deepEqual(Object.keys(byName), ['fp', 'binary-net', 'inq', 'min-max', 'sq-twn']);
+  assert.equal(byName.fp.compressionRatio, 1);
+  assert.ok(byName['binary-net'].compressionRatio > 10, `binary ${byName['binary-net'].compressionRatio}`);
+  assert.ok(byName['sq-twn'].memoryKiB < byName.fp.memoryKiB);
+  assert.equal(byName['sq-twn'].epochs, 4, 'four SQ ratio stages');
+});
+
+test('unknown experiment and unknown option are clear errors', async () => {
+  await assert.rejects(runExperiment('zoo-mnits', { smoke: true }), /Unknown experiment 'zoo-mnits'\. Available: .*zoo-mnist/);
+  await assert.rejects(runExperiment('zoo-mnist', { smoke: true, overrides: { methods: 'fp,binary-conect' } }), /Unknown quantization method 'binary-conect'/);
+  await assert.rejects(runExperiment('lenet-mnist', { smoke: true, overrides: { epoch: '2' } }), /Unknown option --epoch/);
+});
