@@ -13,7 +13,7 @@ test.before(async () => {
   await initEngine({ backend: 'wasm' });
 });
 
-/** Two interleaved noisy blobs per class in 2-D, 3 classes: needs the hidden layer. */
+/** Six noisy blobs in 2-D, two per class (opposite corners), 3 classes: needs the hidden layers. */
 function synthetic(n: number, seed: number): { x: tf.Tensor2D; y: tf.Tensor1D } {
   const rng = new Rng(seed);
   const xs: number[] = [];
@@ -42,6 +42,10 @@ function mlp(seed: number, M = 3): tf.LayersModel {
 
 interface RunResult { losses: number[]; qloss: number[]; model: tf.LayersModel }
 
+/**
+ * 50 Adam steps on the full synthetic set. The prior is made 10x stronger than the ELBO's 1/N (klScale)
+ * so that its effect on the quantization loss shows within so few steps.
+ */
 function train(seed: number, prior: PriorSpec, steps = 50): RunResult {
   const data = synthetic(256, 1);
   const model = mlp(seed);
@@ -54,7 +58,7 @@ function train(seed: number, prior: PriorSpec, steps = 50): RunResult {
     const beta = klWarmup(s, 10); // warm-up over the first 10 steps here
     const cost = opt.minimize(() => {
       const logits = model.apply(data.x, { training: true }) as tf.Tensor;
-      return negativeElbo(model, prior, logits, data.y, { numExamples: 256, klWeight: beta });
+      return negativeElbo(model, prior, logits, data.y, { numExamples: 256, klWeight: beta, klScale: 10 / 256 });
     }, true)!;
     losses.push(cost.dataSync()[0]);
     cost.dispose();
@@ -93,12 +97,18 @@ test('seeded training is reproducible, learns, and the spike-and-slab prior shri
   assert.notDeepEqual(c.losses, a.losses.slice(0, 5), 'another seed differs');
   assert.ok(a.losses.every(Number.isFinite));
   const q = a.qloss;
-  assert.ok(q[q.length - 1] < 0.5 * q[0], `quantization loss ${q[0]} -> ${q[q.length - 1]}`);
+  assert.ok(q[q.length - 1] < 0.1 * q[0], `quantization loss ${q[0]} -> ${q[q.length - 1]}`);
+  // The same run under the Gaussian prior (which only shrinks towards 0) quantizes much more slowly.
+  const g = train(5, { kind: 'gaussian' });
+  // (Measured: Gaussian 2.77 -> 2.12 -> 0.18 at steps 0/10/50, spike-and-slab 2.77 -> 0.58 -> 0.002.)
+  assert.ok(g.qloss[10] > 3 * q[10], `Gaussian ${g.qloss[10]} vs spike-and-slab ${q[10]} after 10 steps`);
+  assert.ok(g.qloss[50] > 10 * q[50], `Gaussian ${g.qloss[50]} vs spike-and-slab ${q[50]} after 50 steps`);
+  g.model.dispose();
   // The quantized network still classifies the training data.
   const data = synthetic(256, 1);
   setMode(a.model, 'quantized');
   const acc = tf.tidy(() => tf.mean(tf.cast(tf.equal(tf.argMax(a.model.predict(data.x) as tf.Tensor, -1), data.y), 'float32')).dataSync()[0]);
-  assert.ok(acc > 0.8, `quantized accuracy ${acc}`);
+  assert.ok(acc > 0.7, `quantized accuracy ${acc} (chance 0.33)`);
   for (const r of [a, b, c]) r.model.dispose();
 });
 

@@ -4,7 +4,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { compile } from 'vega-lite';
-import { colorFor, curves, methodBars, renderPng, renderSvg, savePlot, sqStages, weightHistogram, type TopLevelSpec } from '../src/plots';
+import { colorFor, colorScale, curves, methodBars, renderPng, renderSvg, savePlot, sqStages, weightHistogram, type TopLevelSpec } from '../src/plots';
 
 /** PNG signature and the IHDR width/height (big-endian at bytes 16..23). */
 function pngSize(buf: Buffer): { width: number; height: number } {
@@ -85,6 +85,14 @@ test('sqStages: accuracy per SQ ratio with baselines', async () => {
   ]);
   const spec = sqStages({ rows, baselines: [{ name: 'BWN', value: 0.8933 }, { name: 'FWN', value: 0.91 }] });
   await checkRenders(spec, ['SQ ratio', 'test accuracy (%)', '87.5%', 'SQ-BWN', 'SQ-TWN', 'BWN', 'FWN']);
+});
+
+test('palette: the project\'s methods get distinct colours; unknown names avoid colours taken in the chart', () => {
+  const methods = ['fp', 'binary-connect', 'binary-net', 'binary-weight', 'fixed-point-connect', 'fixed-point-net', 'pow2-connect', 'pow2-net', 'inq', 'min-max', 'bwn', 'twn', 'sq-bwn', 'sq-twn', 'gaussian', 'multi spike-and-slab', 'mary'];
+  assert.equal(new Set(colorScale(methods).range).size, methods.length);
+  const names = Array.from({ length: 8 }, (_, i) => `run ${i}`);
+  assert.equal(new Set(colorScale(names).range).size, 8);
+  assert.deepEqual(colorScale(['twn', 'run 0']).range[0], colorFor('twn'));
 });
 
 test('palette: stable and name-normalized', () => {

@@ -38,11 +38,13 @@ export function gaussianWindow(z: tf.Tensor, c: tf.Tensor | number, width: numbe
 
 /**
  * How the per-level spike terms are switched on.
- *  - 'window' (default, the paper and the code): each level's term is weighted by its own Gaussian window
- *    w_k, so the gates do not sum to one, and a weight far from all levels pays nothing.
- *  - 'normalized': responsibilities w_k / Σ_j w_j (a softmax over -(θ - r_k)²/2width²). Every weight then
- *    pays the spike term of its nearest level(s); the windows never push a weight away from a level.
- *    An option for experiments, not the paper.
+ *  - 'normalized' (default): responsibilities γ_k = w_k / Σ_j w_j of the Gaussian slab windows (a softmax
+ *    over -(θ - r_k)²/2width²). The gates sum to one, so every weight is inside the mixture and pays the
+ *    spike term of its nearest level(s).
+ *  - 'window' (the published code): each term weighted by its raw window w_k. The gates do not sum to one:
+ *    a weight far from every level pays nothing, so the KL is minimized just as well by pushing weights
+ *    and levels apart as by clustering (observed: levels drift outwards and the quantization loss grows).
+ *    Kept to reproduce the code.
  */
 export type SpikeSlabGate = 'window' | 'normalized';
 
@@ -55,19 +57,23 @@ export interface SpikeSlabKlArgs {
   levels: tf.Tensor;
   /** Width (std) of each Gaussian slab window; the code's 0.075. */
   slabWidth?: number;
-  /** log α_k is clipped to [-clip, clip]; the code's 3. */
+  /** log α_k is clipped to [-clip, clip]; default 8, the code uses 3. */
   clip?: number;
   gate?: SpikeSlabGate;
 }
 
 export const DEFAULT_SLAB_WIDTH = 0.075;
-export const DEFAULT_LOG_ALPHA_CLIP = 3;
+/**
+ * ±8, not the code's ±3: with log σ² ≈ -10, ±3 zeroes the gradient for every weight farther than
+ * σ·e^1.5 ≈ 0.03 from all levels, so the prior only holds weights that are already quantized (see README).
+ */
+export const DEFAULT_LOG_ALPHA_CLIP = 8;
 
 /**
  * The multiple spike-and-slab KL: a log-uniform spike at every level r_k, switched on by a Gaussian slab
  * window around it:
  *   log α_k = clip(log σ² - log (θ - r_k)², ±clip)         (noise relative to the distance from spike k)
- *   KL      = Σ_weights Σ_k gate_k(θ) · kllu(log α_k)
+ *   KL      = Σ_weights Σ_k gate_k(θ) · kllu(log α_k),     gate_k from the window exp(-(θ - r_k)²/2width²)
  * Minimizing it pulls θ onto its level and r_k onto the θ around it (both are differentiable inputs), and
  * widens σ up to the clip. (θ - r_k)² gets +1e-12 inside the log so that θ exactly on a level gives a
  * finite (clipped, zero-gradient) term instead of 0·∞ = NaN in the backward pass.
@@ -77,7 +83,7 @@ export const DEFAULT_LOG_ALPHA_CLIP = 3;
 export function spikeSlabKl(args: SpikeSlabKlArgs): tf.Scalar {
   const width = args.slabWidth ?? DEFAULT_SLAB_WIDTH;
   const clip = args.clip ?? DEFAULT_LOG_ALPHA_CLIP;
-  const gate = args.gate ?? 'window';
+  const gate = args.gate ?? 'normalized';
   return tf.tidy(() => {
     const m = args.levels.size;
     const mean = tf.expandDims(args.mean, -1); // [..., 1] against levels [M]

@@ -84,7 +84,7 @@ function kernelTable(reps: number): void {
     let alt = '';
     if (c.kernel === 'Conv2DBackpropFilter' && ours) {
       // The other dW formulations, for choosing between them.
-      for (const path of ['conv', 'im2col'] as const) {
+      for (const path of ['conv'] as const) {
         wasmKernelOptions.backpropFilter = path;
         alt += `  ${path} ${timeIt(c, ours, reps).toFixed(2)}`;
       }
@@ -120,6 +120,19 @@ async function profileStep(name: BenchModelName, batch: number): Promise<void> {
   const total = rows.reduce((s, [, e]) => s + e.ms, 0);
   console.log(`${name}, one step (batch ${batch}): ${total.toFixed(0)} CPU ms in kernels, ${wall.toFixed(0)} CPU ms in all (profiling included)`);
   for (const [k, e] of rows) console.log(`  ${k.padEnd(24)} ${e.ms.toFixed(1).padStart(8)} ms  ${String(e.n).padStart(5)} calls`);
+  console.log('costliest (kernel, input shapes):');
+  const byShape = new Map<string, { ms: number; n: number }>();
+  for (const k of info.kernels) {
+    if (k.name.endsWith('__op')) continue;
+    const key = `${k.name} ${JSON.stringify(k.inputShapes)}`;
+    const e = byShape.get(key) ?? { ms: 0, n: 0 };
+    e.ms += Number(k.kernelTimeMs);
+    e.n++;
+    byShape.set(key, e);
+  }
+  for (const [key, e] of [...byShape.entries()].sort((a, b) => b[1].ms - a[1].ms).slice(0, 25)) {
+    console.log(`  ${e.ms.toFixed(1).padStart(8)} ms ${String(e.n).padStart(4)}x  ${key}`);
+  }
   console.log('slowest calls:');
   const calls = [...info.kernels].filter((k) => !k.name.endsWith('__op')).sort((a, b) => Number(b.kernelTimeMs) - Number(a.kernelTimeMs));
   for (const k of calls.slice(0, 12)) {

@@ -44,7 +44,7 @@ interface KernelArgs {
 }
 
 /** Knobs for benchmarks and tests (the defaults are what training should use). */
-export const wasmKernelOptions: { backpropFilter: 'auto' | 'conv' | 'im2col' } = { backpropFilter: 'auto' };
+export const wasmKernelOptions: { backpropFilter: 'auto' | 'conv' } = { backpropFilter: 'auto' };
 
 /** The stock wasm kernels, captured before any override replaces them in the registry. */
 const original = new Map<string, tf.KernelConfig>();
@@ -52,7 +52,7 @@ let registered = false;
 
 /** Names of the stock kernels called by the overrides (captured up front so overriding never recurses). */
 const USED_KERNELS = [
-  'Conv2D', 'Conv2DBackpropInput', 'Conv2DBackpropFilter', 'Transpose', 'Slice', 'StridedSlice', 'PadV2', 'AvgPool',
+  'Conv2D', 'Conv2DBackpropInput', 'Conv2DBackpropFilter', 'Transpose', 'Slice', 'StridedSlice', 'AvgPool',
   'BatchMatMul', 'MaxPoolGrad', 'Identity', 'Cast', 'Sum', 'Mean', 'SplitV', 'Concat',
 ];
 
@@ -116,6 +116,8 @@ function cropNHWC(backend: WasmBackendLike, x: TensorInfo, top: number, left: nu
  * dW[kh,kw,ci,co] = sum_{n,oh,ow} x[n, oh*s+kh-pt, ow*s+kw-pl, ci] * dy[n,oh,ow,co]
  * is a forward conv whose batch is Ci (input x^T = [Ci,H,W,N]) and whose filter is dy^T = [OH,OW,N,Co],
  * with stride 1 and dilation = the conv stride. It yields [Ci,KH,KW,Co], then a small transpose.
+ * (Measured alternatives that lost: an explicit im2col + GEMM, even for Ci = 1..3, because building the
+ * columns in JS costs more than the conv; splitting the batch to keep dy^T in cache: no gain.)
  */
 function conv2DBackpropFilter({ inputs, attrs, backend }: KernelArgs): TensorInfo {
   const { x, dy } = inputs;
@@ -127,14 +129,10 @@ function conv2DBackpropFilter({ inputs, attrs, backend }: KernelArgs): TensorInf
   if (dy.shape[1] !== info.outHeight || dy.shape[2] !== info.outWidth) {
     throw new Error(`wasm Conv2DBackpropFilter: dy shape ${dy.shape} does not match the conv output ${info.outShape}`);
   }
-  const path = wasmKernelOptions.backpropFilter;
+  // The conv form below batches over Ci with only KH*KW output pixels per image, and XNNPACK tiles rows
+  // per image: for a 1x1 kernel that leaves 5/6 of every tile empty. A plain GEMM there.
   const is1x1 = info.filterHeight === 1 && info.filterWidth === 1 && info.padInfo.top === 0 && info.padInfo.left === 0;
-  if (path !== 'conv' && is1x1) return conv2DBackpropFilter1x1(backend, x, dy, info);
-  // The conv form batches over Ci with only KH*KW output pixels per image: XNNPACK tiles rows per image,
-  // so a tiny Ci (first layers) leaves most of each tile empty. A GEMM on an explicit im2col there.
-  const colSize = info.filterHeight * info.filterWidth * info.inChannels * info.batchSize * info.outHeight * info.outWidth;
-  const useIm2Col = path === 'im2col' || (path === 'auto' && info.inChannels <= 4);
-  if (useIm2Col && colSize <= 1 << 25) return conv2DBackpropFilterIm2Col(backend, x, dy, info);
+  if (is1x1 && wasmKernelOptions.backpropFilter === 'auto') return conv2DBackpropFilter1x1(backend, x, dy, info);
   return conv2DBackpropFilterConv(backend, x, dy, info);
 }
 
@@ -156,41 +154,6 @@ function stridedRows(backend: WasmBackendLike, x: TensorInfo, top: number, left:
   const [n, H, W, c] = x.shape;
   if (top === 0 && left === 0 && rows === H && cols === W && sh === 1 && sw === 1) return null;
   return sliceImpl(backend, x, [0, top, left, 0], [n, rows, cols, c], [1, sh, sw, 1]);
-}
-
-/**
- * Few input channels: build colT [(kh,kw,ci), N*OH*OW] from strided slices of the (padded) x^T, then
- * dW [KH*KW*Ci, Co] = colT . dy with one XNNPACK GEMM (no transposes of dy, none of the result).
- */
-function conv2DBackpropFilterIm2Col(backend: WasmBackendLike, x: TensorInfo, dy: TensorInfo, info: tf.backend_util.Conv2DInfo): TensorInfo {
-  const { batchSize: n, inHeight: H, inWidth: W, inChannels: ci, outHeight: oh, outWidth: ow, outChannels: co } = info;
-  const { filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw } = info;
-  const pt = info.padInfo.top;
-  const pl = info.padInfo.left;
-  const pb = Math.max((oh - 1) * sh + kh - H - pt, 0);
-  const pr = Math.max((ow - 1) * sw + kw - W - pl, 0);
-  // x [N,H,W,Ci] -> [Ci*N, H, W, 1], zero-padded to the extent the windows reach.
-  const xt = transpose(backend, view(x, [n, H * W, ci]), [2, 0, 1]);
-  const xp = pt + pb + pl + pr > 0
-    ? runOriginal('PadV2', backend, { x: view(xt, [ci * n, H, W, 1]) }, {
-      paddings: [[0, 0], [pt, pb], [pl, pr], [0, 0]], constantValue: 0,
-    })
-    : null;
-  const src = xp ?? view(xt, [ci * n, H, W, 1]);
-  const p = n * oh * ow;
-  const colT = backend.makeOutput([1, kh * kw * ci, p], 'float32');
-  for (let a = 0; a < kh; a++) {
-    for (let e = 0; e < kw; e++) {
-      const tap = stridedRows(backend, src, a, e, oh, ow, sh, sw);
-      const vals = backend.typedArrayFromHeap(tap ?? src);
-      (backend.typedArrayFromHeap(colT) as Float32Array).set(vals, (a * kw + e) * ci * p);
-      dispose(backend, tap);
-    }
-  }
-  dispose(backend, xt, xp);
-  const dw = runOriginal('BatchMatMul', backend, { a: colT, b: view(dy, [1, p, co]) }, { transposeA: false, transposeB: false });
-  dispose(backend, colT);
-  return view(dw, [kh, kw, ci, co]);
 }
 
 function conv2DBackpropFilterConv(backend: WasmBackendLike, x: TensorInfo, dy: TensorInfo, info: tf.backend_util.Conv2DInfo): TensorInfo {

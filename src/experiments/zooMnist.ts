@@ -137,7 +137,7 @@ export const zooMnist: Experiment<ZooMnistConfig> = {
       compressionRatio: Number((v.compressionRatio as number).toFixed(2)),
     }));
     await savePlot(curves({ rows: history, x: 'epoch', y: ['testAccuracy'], color: 'variant', title: 'LeNet-5 / MNIST: test accuracy per method' }), path.join(ctx.outDir, 'accuracy'));
-    await savePlot(methodBars({ rows: table, x: 'method', y: 'testAccuracy', title: 'LeNet-5 / MNIST: final test accuracy and memory' }), path.join(ctx.outDir, 'methods'));
+    await savePlot(methodBars({ rows: table, x: 'method', y: 'testAccuracy', memory: 'memoryKiB', title: 'LeNet-5 / MNIST: final test accuracy and memory' }), path.join(ctx.outDir, 'methods'));
     const { writeCsv } = await import('../plots/table');
     await writeCsv(table, path.join(ctx.outDir, 'table.csv'));
     return { history, variants, figures: ['accuracy', 'methods'], extra: { table } };

@@ -36,6 +36,8 @@ export abstract class QuantKernelLayer extends tf.layers.Layer implements Quanti
   readonly inputQuantizer: Quantizer | null;
   readonly biasQuantizer: Quantizer | null;
   readonly quantizerWeights: tf.LayerVariable[] = [];
+  /** Size of the tensor each quantizer weight's quantizer quantizes. */
+  private readonly quantizedSize = new Map<tf.LayerVariable, number>();
   protected readonly kernelInitializer: Initializer;
   protected readonly biasInitializer: Initializer;
   protected kernel: tf.LayerVariable | null = null;
@@ -80,9 +82,16 @@ export abstract class QuantKernelLayer extends tf.layers.Layer implements Quanti
     if (this.useBias) {
       this.bias = this.addWeight('bias', [this.outputChannels()], 'float32', this.biasInitializer, undefined, true);
     }
-    this.kernelQuantizer?.build?.(kShape, makeAddWeight(add, 'kernel_q_', this.quantizerWeights));
-    this.inputQuantizer?.build?.(sampleShape(shape), makeAddWeight(add, 'input_q_', this.quantizerWeights));
-    if (this.bias) this.biasQuantizer?.build?.([this.outputChannels()], makeAddWeight(add, 'bias_q_', this.quantizerWeights));
+    const slot = (q: Quantizer | null, target: number[], prefix: string) => {
+      if (!q?.build) return;
+      const created: tf.LayerVariable[] = [];
+      q.build(target, makeAddWeight(add, prefix, created));
+      for (const v of created) this.quantizedSize.set(v, sizeOf(target));
+      this.quantizerWeights.push(...created);
+    };
+    slot(this.kernelQuantizer, kShape, 'kernel_q_');
+    slot(this.inputQuantizer, sampleShape(shape), 'input_q_');
+    if (this.bias) slot(this.biasQuantizer, [this.outputChannels()], 'bias_q_');
     this.built = true;
   }
 
@@ -124,14 +133,13 @@ export abstract class QuantKernelLayer extends tf.layers.Layer implements Quanti
   /**
    * Bits per stored value of one of this layer's weights, for the memory summary: the kernel at the kernel
    * quantizer's bits, the bias at the bias quantizer's (else 32), quantizer weights at 32, except a
-   * non-trainable quantizer weight with the kernel's size (a per-weight mask such as INQ's), which is only
-   * needed during training: 0.
+   * non-trainable quantizer weight with the size of the tensor it quantizes (a per-weight mask such as
+   * INQ's), which is only needed during training: 0.
    */
   summaryWeightBits(v: tf.LayerVariable): number {
     if (v === this.kernel) return this.kernelBits;
     if (v === this.bias) return this.biasBits;
-    if (this.kernel && this.quantizerWeights.includes(v) && !v.trainable &&
-      sizeOf(v.shape) === sizeOf(this.kernel.shape)) return 0;
+    if (!v.trainable && this.quantizedSize.get(v) === sizeOf(v.shape)) return 0;
     return 32;
   }
 

@@ -1,5 +1,5 @@
 import type { Plot, Layout } from 'nodeplotlib';
-import { colorFor } from '../plots/palette';
+import { colorScale } from '../plots/palette';
 import { isFractionColumn } from '../plots/theme';
 import type { Row } from '../plots/types';
 
@@ -15,8 +15,9 @@ export interface Panel {
  */
 export function panelTraces(rows: Row[], panel: Panel, x: string, color: string): Plot[] {
   const variants = [...new Set(rows.map((r) => String(r[color] ?? '')))];
+  const scale = colorScale(variants.map((v) => v || 'run'));
   const traces: Plot[] = [];
-  for (const variant of variants) {
+  variants.forEach((variant, v) => {
     panel.y.forEach((metric, i) => {
       const points = rows.filter((r) => String(r[color] ?? '') === variant && typeof r[metric] === 'number' && Number.isFinite(r[metric]));
       if (points.length === 0) return;
@@ -27,10 +28,10 @@ export function panelTraces(rows: Row[], panel: Panel, x: string, color: string)
         name,
         x: points.map((r) => r[x] as number),
         y: points.map((r) => r[metric] as number),
-        line: { color: colorFor(variant || metric), dash: i === 0 ? 'solid' : 'dash', width: 2 },
+        line: { color: scale.range[v], dash: i === 0 ? 'solid' : 'dash', width: 2 },
       });
     });
-  }
+  });
   return traces;
 }
 

@@ -26,7 +26,7 @@ function barPanel(rows: Row[], x: string, y: string, title: string | undefined, 
   const axis = quantityAxis(y, numbers(rows, y), title);
   const names = distinct(rows, x);
   const enc = {
-    x: { field: x, type: 'nominal' as const, sort: names, title: humanize(x), axis: { labelAngle: -30 } },
+    x: { field: x, type: 'nominal' as const, sort: names, title: humanize(x), axis: { labelAngle: -30, labelLimit: 260 } },
     y: { field: y, type: 'quantitative' as const, title: axis.title, axis: { format: axis.format } },
   };
   const layers: Array<UnitSpec<Field>> = [
