@@ -330,6 +330,40 @@ test('Sum and Mean over spatial / leading axes match cpu (and other axes still w
 });
 
 // ---------------------------------------------------------------------------------------------------
+// Per-channel affine maps (depthwise 1x1): Multiply/Add/Sub with a channel vector, FusedBatchNorm
+
+test('multiply/add/sub with a per-channel vector match cpu exactly (both operand orders, ranks 2-4)', async () => {
+  const cases: [number[], number[]][] = [
+    [[4, 16, 16, 64], [64]], [[4, 16, 16, 64], [1, 1, 1, 64]], [[2, 32, 32, 16], [1, 16]], [[512, 40], [40]], [[512, 40], [1, 40]],
+    [[2, 8, 8, 4], [4]], // below the size threshold: stock kernels
+  ];
+  for (const [big, small] of cases) {
+    const diffs = await compare([rand(big), rand(small)], (x, c) => [
+      tf.mul(x, c), tf.mul(c, x), tf.add(x, c), tf.add(c, x), tf.sub(x, c), tf.sub(c, x),
+    ]);
+    diffs.forEach((d, i) => assert.equal(d, 0, `${big} with ${small}: output ${i} diff ${d}`));
+  }
+});
+
+test('FusedBatchNorm matches cpu (with and without scale/offset, [C] and [1,1,1,C] statistics)', async () => {
+  for (const [shape, stat] of [[[4, 16, 16, 64], [64]], [[8, 32, 32, 16], [1, 1, 1, 16]], [[2, 4, 4, 8], [8]]] as [number[], number[]][]) {
+    const variance = rand(stat);
+    variance.data.forEach((v, i) => { variance.data[i] = Math.abs(v) + 0.1; });
+    const mean = rand(stat);
+    mean.data.forEach((v, i) => { mean.data[i] = v * 20; }); // |mean| >> std: the centering pass must not lose digits
+    const x = rand(shape);
+    x.data.forEach((v, i) => { x.data[i] = v + mean.data[i % mean.data.length]; });
+    const diffs = await compare([x, mean, variance, rand(stat), rand(stat)], (xx, m, v, off, sc) => [
+      tf.batchNorm(xx, m, v, off, sc, 1e-3), tf.batchNorm(xx, m, v, undefined, undefined, 1e-5), tf.batchNorm(xx, m, v, off, undefined, 0.01),
+    ]);
+    for (const d of diffs) {
+      record('FusedBatchNorm', d);
+      assert.ok(d < 1e-5, `${shape} ${stat}: ${diffs}`);
+    }
+  }
+});
+
+// ---------------------------------------------------------------------------------------------------
 // Slice, StridedSlice, SplitV, Concat
 
 test('slice, stridedSlice, split and concat match cpu (all axes, int32 and bool too)', async () => {

@@ -2,6 +2,7 @@
 import type { Experiment } from './types';
 import { lenetMnist } from './lenetMnist';
 import { zooMnist } from './zooMnist';
+import { maryLenetMnist } from './maryLenetMnist';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export const experiments: Experiment<any>[] = [lenetMnist, zooMnist];
+export const experiments: Experiment<any>[] = [maryLenetMnist, lenetMnist, zooMnist];

@@ -1,0 +1,169 @@
+/**
+ * Shared by the Bayesian M-ary experiments: train one (M, prior) variant with the negative ELBO, log the
+ * quantization loss and both test accuracies every epoch, and report levels, memory and MC uncertainty.
+ */
+import * as path from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { batches, numBatches, type ImageDataset } from '../data';
+import {
+  klTerm, klWarmup, quantizationLoss, setMode, restoreModes, mcPredict, levelReport, variationalLayers,
+  type PriorSpec,
+} from '../bayes';
+import { evaluate, fit, type FitConfig, type HistoryRow } from '../train';
+import type { ExperimentContext, VariantSummary } from './types';
+
+export type PriorName = 'spikeslab' | 'gaussian';
+
+export interface MaryTrainConfig {
+  epochs: number;
+  batchSize: number;
+  lr: number;
+  milestones: number[];
+  klWarmupEpochs: number;
+  /** Factor in front of the summed KL; 0 means the ELBO's own 1/N. */
+  klScale: number;
+  slabWidth: number;
+  gaussianPriorLogSigma2: number;
+  clipValue: number;
+  mcSamples: number;
+  seed: number;
+  augment?: FitConfig['augment'];
+  normalize?: FitConfig['normalize'];
+}
+
+export function priorSpec(name: string, cfg: MaryTrainConfig): PriorSpec {
+  if (name === 'spikeslab') return { kind: 'spikeSlab', slabWidth: cfg.slabWidth };
+  if (name === 'gaussian') return { kind: 'gaussian', priorMean: 0, priorLogSigma2: cfg.gaussianPriorLogSigma2 };
+  throw new Error(`Unknown prior '${name}': use spikeslab or gaussian.`);
+}
+
+export const variantName = (M: number, prior: string) => `M${M}-${prior}`;
+
+/** Evaluate the test set with every variational layer in `mode`. */
+function evalInMode(model: tf.LayersModel, ds: ImageDataset, mode: 'mean' | 'quantized', normalize: FitConfig['normalize']) {
+  const modes = setMode(model, mode);
+  try {
+    return evaluate(model, batches(ds, 'test', { batchSize: 500, normalize }));
+  } finally {
+    restoreModes(model, modes);
+  }
+}
+
+/** Monte-Carlo predictive accuracy and mean predictive entropy on correct / wrong test predictions. */
+function mcReport(model: tf.LayersModel, ds: ImageDataset, samples: number, normalize: FitConfig['normalize']) {
+  let correct = 0;
+  let n = 0;
+  let hRight = 0;
+  let nRight = 0;
+  let hWrong = 0;
+  let nWrong = 0;
+  for (const b of batches(ds, 'test', { batchSize: 500, normalize })) {
+    const p = mcPredict(model, b.x, { samples, seed: 12345 });
+    const pred = tf.tidy(() => tf.argMax(p.probs, -1).dataSync());
+    const ent = p.entropy.dataSync();
+    for (let i = 0; i < b.size; i++) {
+      const ok = pred[i] === b.labels[i];
+      if (ok) {
+        correct++;
+        hRight += ent[i];
+        nRight++;
+      } else {
+        hWrong += ent[i];
+        nWrong++;
+      }
+      n++;
+    }
+    tf.dispose([p.probs, p.entropy, p.expectedEntropy, p.mutualInformation, b.x, b.y]);
+  }
+  return {
+    testAccuracyMc: correct / n,
+    meanEntropyCorrect: nRight ? hRight / nRight : null,
+    meanEntropyWrong: nWrong ? hWrong / nWrong : null,
+  };
+}
+
+/** Deployed memory: each mean stored as a ceil(log2 M)-bit index plus M float32 levels per layer. */
+export function maryMemory(model: tf.LayersModel, M: number) {
+  const vl = variationalLayers(model);
+  const bitsPerWeight = Math.ceil(Math.log2(M));
+  let quantized = 0;
+  let levels = 0;
+  let trainingOnly = 0;
+  for (const l of vl) {
+    const n = l.meansValues().length;
+    quantized += n;
+    trainingOnly += n; // log σ² is not deployed
+    levels += M;
+  }
+  const total = model.countParams();
+  const float = total - quantized - trainingOnly;
+  const memoryKiB = (quantized * bitsPerWeight + (levels + float) * 32) / 8 / 1024;
+  const float32KiB = ((quantized + float) * 32) / 8 / 1024;
+  return { bitsPerWeight, memoryKiB, float32KiB, compressionRatio: float32KiB / memoryKiB };
+}
+
+export async function trainMaryVariant(
+  model: tf.LayersModel, ds: ImageDataset, M: number, prior: string, cfg: MaryTrainConfig, ctx: ExperimentContext,
+  history: HistoryRow[],
+): Promise<{ history: HistoryRow[]; variant: VariantSummary; means: Float32Array[]; layerNames: string[]; levels: number[][] }> {
+  const spec = priorSpec(prior, cfg);
+  const name = variantName(M, prior);
+  const stepsPerEpoch = numBatches(ds, 'train', { batchSize: cfg.batchSize });
+  const N = ds.train.count;
+  let stepInEpoch = 0;
+  const fitCfg: FitConfig = {
+    epochs: cfg.epochs, batchSize: cfg.batchSize, seed: cfg.seed, variant: name,
+    optimizer: { name: 'adam', lr: cfg.lr }, schedule: { name: 'multistep', milestones: cfg.milestones, gamma: 0.1 },
+    clipValue: cfg.clipValue > 0 ? cfg.clipValue : undefined, augment: cfg.augment, normalize: cfg.normalize,
+    checkpointDir: path.join(ctx.outDir, 'checkpoints', name), resume: ctx.resume, progress: ctx.progress,
+  };
+  const res = await fit(model, ds, fitCfg, {
+    beforeEpoch: () => {
+      stepInEpoch = 0;
+    },
+    extraLoss: ({ epoch }) => {
+      const beta = klWarmup(epoch + stepInEpoch / stepsPerEpoch, cfg.klWarmupEpochs);
+      return klTerm(model, spec, { numExamples: N, klWeight: beta, klScale: cfg.klScale > 0 ? cfg.klScale : undefined });
+    },
+    afterStep: () => {
+      stepInEpoch++;
+    },
+    epochMetrics: ({ epoch }) => {
+      const ql = quantizationLoss(model);
+      const q = ql.dataSync()[0];
+      ql.dispose();
+      const mean = evalInMode(model, ds, 'mean', cfg.normalize);
+      return { quantizationLoss: q, testAccuracyMean: mean.accuracy, klWeight: klWarmup(epoch + 1, cfg.klWarmupEpochs) };
+    },
+    onEpochEnd: (row) => {
+      const all = [...history, row];
+      ctx.live?.update(all);
+      ctx.onEpoch?.(row, all);
+    },
+  });
+  res.optimizer.dispose();
+  const quant = evalInMode(model, ds, 'quantized', cfg.normalize);
+  const mean = evalInMode(model, ds, 'mean', cfg.normalize);
+  const mc = mcReport(model, ds, cfg.mcSamples, cfg.normalize);
+  const report = levelReport(model);
+  const mem = maryMemory(model, M);
+  const variant: VariantSummary = {
+    name, M, prior,
+    testAccuracy: quant.accuracy,
+    testAccuracyQuantized: quant.accuracy,
+    testAccuracyMean: mean.accuracy,
+    ...mc,
+    quantizationLoss: res.history.map((r) => r.quantizationLoss as number),
+    levels: report.map((r) => r.levels),
+    partitions: report.map((r) => r.partitions),
+    levelCounts: report.map((r) => r.counts),
+    layers: report.map((r) => r.name),
+    ...mem,
+    epochs: res.history.length,
+  };
+  const vl = variationalLayers(model);
+  return {
+    history: res.history, variant, means: vl.map((l) => l.meansValues()), layerNames: report.map((r) => r.name),
+    levels: report.map((r) => r.levels),
+  };
+}

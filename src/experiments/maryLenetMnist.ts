@@ -1,0 +1,102 @@
+/**
+ * Chien & Chang, Bayesian asymmetric M-ary quantized LeNet-5 on MNIST (the seed's `train_nonsymLeNet.py`,
+ * which was never published; the MNIST variant of its model is): M = 2, 3, 4 with the multiple
+ * spike-and-slab prior and with the Gaussian prior, against the float LeNet-5 trained the same way.
+ * Figures: per-layer histograms of the weight means with the learned levels (the seed's densenet-M3 figure),
+ * quantization loss and test accuracy against epochs for both priors (the seed's comparison figure), and the
+ * accuracy of every variant.
+ */
+import * as path from 'node:path';
+import { loadDataset } from '../data';
+import { buildModel } from '../models';
+import { fit, type HistoryRow } from '../train';
+import { curves, methodBars, savePlot, weightHistogram } from '../plots';
+import { trainMaryVariant, variantName, type MaryTrainConfig } from './maryCommon';
+import type { Experiment, VariantSummary } from './types';
+
+export interface MaryLenetMnistConfig extends MaryTrainConfig {
+  [key: string]: unknown;
+  dataset: string;
+  Ms: number[];
+  priors: string[];
+  /** Also train the float LeNet-5 baseline (variant 'fp'). */
+  fp: boolean;
+  fpEpochs: number;
+  logSigma2Init: number;
+  limitTrain: number;
+  limitTest: number;
+}
+
+export const maryLenetMnist: Experiment<MaryLenetMnistConfig> = {
+  name: 'mary-lenet-mnist',
+  description: 'Bayesian asymmetric M-ary LeNet-5 on MNIST (Chien & Chang): M = 2, 3, 4, multiple spike-and-slab vs Gaussian prior, vs float.',
+  defaults: {
+    dataset: 'mnist', Ms: [2, 3, 4], priors: ['spikeslab', 'gaussian'], fp: true, fpEpochs: 12,
+    epochs: 12, batchSize: 128, lr: 1e-3, milestones: [8, 11], klWarmupEpochs: 1, klScale: 0,
+    slabWidth: 0.075, gaussianPriorLogSigma2: -4, clipValue: 0, mcSamples: 10, logSigma2Init: -10,
+    seed: 1, limitTrain: 0, limitTest: 0,
+  },
+  smoke: { Ms: [3], epochs: 2, fpEpochs: 1, milestones: [], limitTrain: 1024, limitTest: 500, mcSamples: 3 },
+  async run(cfg, ctx) {
+    for (const M of cfg.Ms) {
+      if (!Number.isInteger(M) || M < 2 || M > 8) throw new Error(`--Ms: M must be an integer from 2 to 8, got ${M}`);
+    }
+    for (const p of cfg.priors) if (!['spikeslab', 'gaussian'].includes(p)) throw new Error(`--priors: unknown prior '${p}' (use spikeslab, gaussian)`);
+    const ds = await loadDataset(cfg.dataset, { limitTrain: cfg.limitTrain || undefined, limitTest: cfg.limitTest || undefined });
+    const inputShape: [number, number, number] = [ds.height, ds.width, ds.channels];
+    const history: HistoryRow[] = [];
+    const variants: VariantSummary[] = [];
+    const figures: string[] = [];
+
+    if (cfg.fp) {
+      const model = buildModel('lenet5', { seed: cfg.seed, inputShape, numClasses: ds.numClasses });
+      const res = await fit(model, ds, {
+        epochs: cfg.fpEpochs, batchSize: cfg.batchSize, seed: cfg.seed, variant: 'fp',
+        optimizer: { name: 'adam', lr: cfg.lr },
+        schedule: { name: 'multistep', milestones: cfg.milestones.map((m) => Math.round((m * cfg.fpEpochs) / cfg.epochs)), gamma: 0.1 },
+        checkpointDir: path.join(ctx.outDir, 'checkpoints', 'fp'), resume: ctx.resume, progress: ctx.progress,
+      }, {
+        onEpochEnd: (row, all) => {
+          ctx.live?.update([...history, ...all]);
+          ctx.onEpoch?.(row, [...history, ...all]);
+        },
+      });
+      res.optimizer.dispose();
+      model.dispose();
+      history.push(...res.history);
+      variants.push({ name: 'fp', testAccuracy: res.history[res.history.length - 1].testAccuracy as number, epochs: res.history.length });
+    }
+
+    for (const M of cfg.Ms) {
+      for (const prior of cfg.priors) {
+        const model = buildModel('mary-lenet5', { M, seed: cfg.seed, inputShape, numClasses: ds.numClasses, logSigma2Init: cfg.logSigma2Init });
+        const r = await trainMaryVariant(model, ds, M, prior, cfg, ctx, history);
+        history.push(...r.history);
+        variants.push(r.variant);
+        const fig = `histogram-${variantName(M, prior)}`;
+        await savePlot(weightHistogram({
+          values: r.means, layerNames: r.layerNames, levels: r.levels,
+          title: `Weight means of the Bayesian M=${M} LeNet-5 (${prior === 'spikeslab' ? 'multiple spike-and-slab' : 'Gaussian'} prior), learned levels dashed`,
+        }), path.join(ctx.outDir, fig));
+        figures.push(fig);
+        model.dispose();
+      }
+    }
+
+    const bayesRows = history.filter((r) => r.variant !== 'fp');
+    if (bayesRows.length > 0) {
+      await savePlot(curves({
+        rows: bayesRows, x: 'epoch', y: ['quantizationLoss', 'testAccuracy'], color: 'variant',
+        title: 'Quantization loss Σ(Q(θ)−θ)² and quantized test accuracy: spike-and-slab vs Gaussian prior',
+      }), path.join(ctx.outDir, 'comparison'));
+      figures.push('comparison');
+    }
+    const table = variants.map((v) => ({
+      method: v.name, testAccuracy: v.testAccuracy,
+      ...(v.memoryKiB != null ? { memoryKiB: Number((v.memoryKiB as number).toFixed(2)) } : {}),
+    }));
+    await savePlot(methodBars({ rows: table, x: 'method', y: 'testAccuracy', title: 'LeNet-5 / MNIST: float vs Bayesian M-ary (quantized weights)' }), path.join(ctx.outDir, 'accuracy'));
+    figures.push('accuracy');
+    return { history, variants, figures, extra: { config: cfg } };
+  },
+};
