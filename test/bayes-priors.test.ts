@@ -52,12 +52,20 @@ test('spikeSlabKl equals the hand-computed multiple spike-and-slab sum (window a
       expectNorm += (klluJs(la) * ws[k]) / tot;
     });
   });
-  const args = { mean: tf.tensor1d(mean), logSigma2: tf.tensor1d(ls2), levels: tf.tensor1d(levels), slabWidth: width, clip: c };
+  const args = { mean: tf.tensor1d(mean), logSigma2: tf.tensor1d(ls2), levels: tf.tensor1d(levels), slabWidth: width, clip: c, gate: 'window' as const };
   close(spikeSlabKl(args).dataSync()[0], expectWindow, 1e-5, 'window gate');
   close(spikeSlabKl({ ...args, gate: 'normalized' }).dataSync()[0], expectNorm, 1e-5, 'normalized gate');
   // Shape-agnostic: a 2-D weight gives the same sum.
   const args2 = { ...args, mean: tf.tensor2d(mean, [7, 1]), logSigma2: tf.tensor2d(ls2, [7, 1]) };
   close(spikeSlabKl(args2).dataSync()[0], expectWindow, 1e-5, '2-D weights');
+  // Defaults: normalized gates, clip 8, width 0.075.
+  let expectDefault = 0;
+  mean.forEach((m, i) => {
+    const ws = levels.map((r) => windowJs(m, r, 0.075));
+    const tot = ws.reduce((a, b) => a + b, 0);
+    levels.forEach((r, k) => { expectDefault += (klluJs(clip(ls2[i] - Math.log((m - r) ** 2 + 1e-12), 8)) * ws[k]) / tot; });
+  });
+  close(spikeSlabKl({ mean: args.mean, logSigma2: args.logSigma2, levels: args.levels }).dataSync()[0], expectDefault, 1e-5, 'defaults');
   // A different clip changes the value in the expected way.
   let expectClip5 = 0;
   mean.forEach((m, i) => levels.forEach((r) => {

@@ -264,6 +264,12 @@ test('matMul in all four transpose combinations matches cpu (2-D and batched 3-D
       assert.ok(d < 1e-5, `transposeA=${ta} transposeB=${tb} batch=${batch}: ${d}`);
     }
   }
+  // a b^T with a much smaller than b (computed as (b a^T)^T), with and without broadcast batch dims.
+  for (const [sa, sb] of [[[3, 40], [50, 40]], [[2, 3, 40], [1, 50, 40]], [[2, 3, 40], [2, 50, 40]]]) {
+    const [d] = await compare([rand(sa), rand(sb)], (x, y) => tf.matMul(x, y, false, true));
+    record('BatchMatMul', d);
+    assert.ok(d < 1e-5, `${sa} x ${sb}^T: ${d}`);
+  }
   const [d] = await compare([rand([16, 40]), rand([40, 24]), rand([16, 24])], (x, w, r) =>
     tf.grads((xx: tf.Tensor, ww: tf.Tensor) => tf.sum(tf.mul(tf.matMul(xx as tf.Tensor2D, ww as tf.Tensor2D), r)))([x, w]));
   assert.ok(d < 1e-5, `dense gradient: ${d}`);
@@ -366,7 +372,7 @@ test('FusedBatchNorm matches cpu (with and without scale/offset, [C] and [1,1,1,
 // ---------------------------------------------------------------------------------------------------
 // Slice, StridedSlice, SplitV, Concat
 
-test('slice, stridedSlice, split and concat match cpu (all axes, int32 and bool too)', async () => {
+test('slice, stridedSlice, split, concat and high-rank pad match cpu (all axes, int32 and bool too)', async () => {
   const shape = [3, 5, 7, 4];
   const slices: [number[], number[]][] = [
     [[0, 0, 0, 1], [3, 5, 7, 2]], [[1, 0, 0, 0], [2, 5, 7, 4]], [[0, 2, 3, 0], [3, 2, 4, 4]],
@@ -388,6 +394,12 @@ test('slice, stridedSlice, split and concat match cpu (all axes, int32 and bool 
     ]);
     diffs.forEach((d, i) => assert.equal(d, 0, `${dtype} output ${i}`));
   }
+  // Pads of rank 7 and 8 (XNNPACK stops at 6): with foldable unpadded axes, and without.
+  const [p7, p8] = await compare([rand([2, 1, 3, 2, 2, 1, 2]), rand([2, 2, 2, 2, 2, 2, 2, 2])], (a, b) => [
+    tf.pad(a, [[1, 0], [0, 0], [0, 2], [0, 0], [1, 1], [0, 0], [0, 1]], 3),
+    tf.pad(b, [[1, 0], [0, 1], [1, 0], [0, 1], [1, 0], [0, 1], [1, 0], [0, 1]]),
+  ]);
+  assert.equal(p7 + p8, 0);
   // Gradients through concat (SplitV) and slice (Pad), as in DenseNet.
   const [d1, d2] = await compare([rand([2, 4, 4, 3]), rand([2, 4, 4, 5]), rand([2, 4, 4, 8])], (a, b, r) =>
     tf.grads((aa: tf.Tensor, bb: tf.Tensor) => tf.sum(tf.mul(tf.concat([aa, bb], 3), r)))([a, b]));
@@ -398,7 +410,7 @@ test('slice, stridedSlice, split and concat match cpu (all axes, int32 and bool 
 // Whole model
 
 function smallModel(): tf.LayersModel {
-  const input = tf.input({ shape: [12, 12, 3] });
+  const input = tf.input({ shape: [16, 16, 3] });
   let h = tf.layers.conv2d({ filters: 6, kernelSize: 3, padding: 'same', useBias: false }).apply(input) as tf.SymbolicTensor;
   h = tf.layers.batchNormalization().apply(h) as tf.SymbolicTensor;
   h = tf.layers.activation({ activation: 'relu' }).apply(h) as tf.SymbolicTensor;
@@ -418,13 +430,13 @@ function lossOf(model: tf.LayersModel, x: tf.Tensor, y: tf.Tensor): tf.Scalar {
   return tf.losses.softmaxCrossEntropy(y, model.apply(x, { training: true }) as tf.Tensor) as tf.Scalar;
 }
 
-test('whole-model variableGrads (conv+BN+maxpool+concat+avgpool+dense, training mode) match cpu', async () => {
+test('whole-model variableGrads (conv+BN+maxpool+concat+avgpool+dense, training mode, 32x16x16x3) match cpu', async () => {
   // tfjs-core's own softmaxCrossEntropy trips the per-kernel leak check; the step test below counts ids instead.
   tf.env().set('IS_TEST', false);
-  const xs = rand([8, 12, 12, 3]);
-  const labels = new Float32Array(8 * 5);
-  for (let i = 0; i < 8; i++) labels[i * 5 + rng.int(5)] = 1;
-  const ys: Spec = { shape: [8, 5], data: labels };
+  const xs = rand([32, 16, 16, 3]);
+  const labels = new Float32Array(32 * 5);
+  for (let i = 0; i < 32; i++) labels[i * 5 + rng.int(5)] = 1;
+  const ys: Spec = { shape: [32, 5], data: labels };
 
   await tf.setBackend('cpu');
   const cpuModel = smallModel();
@@ -457,8 +469,8 @@ test('5 training steps on wasm leak neither tensors nor wasm data ids', async ()
   await tf.setBackend('wasm');
   const model = smallModel();
   const opt = tf.train.adam(1e-3);
-  const x = toTensor(rand([8, 12, 12, 3]));
-  const y = tf.oneHot(tf.tensor1d([0, 1, 2, 3, 4, 0, 1, 2], 'int32'), 5).toFloat();
+  const x = toTensor(rand([32, 16, 16, 3]));
+  const y = tf.oneHot(tf.tensor1d(Array.from({ length: 32 }, (_, i) => i % 5), 'int32'), 5).toFloat();
   const step = (): number => {
     const loss = opt.minimize(() => lossOf(model, x, y), true) as tf.Scalar;
     const v = loss.dataSync()[0];

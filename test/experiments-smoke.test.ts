@@ -52,3 +52,35 @@ test('unknown experiment and unknown option are clear errors', async () => {
   await assert.rejects(runExperiment('zoo-mnist', { smoke: true, overrides: { methods: 'fp,binary-conect' } }), /Unknown quantization method 'binary-conect'/);
   await assert.rejects(runExperiment('lenet-mnist', { smoke: true, overrides: { epoch: '2' } }), /Unknown option --epoch/);
 });
+
+test('mary-lenet-mnist --smoke writes the Bayesian variants with their required fields', async () => {
+  const { summary, outDir } = await smoke('mary-lenet-mnist', { limitTrain: '512', limitTest: '200' });
+  const names = summary.variants.map((v: { name: string }) => v.name);
+  assert.deepEqual(names, ['fp', 'M3-spikeslab', 'M3-gaussian']);
+  for (const v of summary.variants.slice(1)) {
+    assert.equal(v.M, 3);
+    assert.ok(['spikeslab', 'gaussian'].includes(v.prior));
+    for (const k of ['testAccuracyQuantized', 'testAccuracyMean', 'testAccuracyMc']) assert.ok(v[k] >= 0 && v[k] <= 1, k);
+    assert.equal(v.quantizationLoss.length, 2, 'one quantization loss per epoch');
+    assert.equal(v.levels.length, 5, 'levels of the five variational layers');
+    for (const lv of v.levels) assert.equal(lv.length, 3);
+    assert.ok(v.compressionRatio > 10, `2-bit indices: ${v.compressionRatio}`);
+  }
+  for (const f of ['histogram-M3-spikeslab', 'histogram-M3-gaussian', 'comparison']) assert.ok(fs.existsSync(path.join(outDir, `${f}.png`)));
+});
+
+test('mary-densenet40-cifar10 --smoke runs on generated CIFAR-format files', async () => {
+  const { summary, outDir } = await smoke('mary-densenet40-cifar10', { priors: 'spikeslab', epochs: '1', limitTrain: '128', limitTest: '64' });
+  assert.deepEqual(summary.variants.map((v: { name: string }) => v.name), ['M3-spikeslab']);
+  assert.ok(fs.existsSync(path.join(outDir, 'cifar-fixture', 'cifar-10-batches-bin', 'data_batch_5.bin')));
+});
+
+test('CIFAR zoo and SQ experiments --smoke (subsets of methods)', async () => {
+  const a = await smoke('zoo-resnet23-cifar10', { methods: 'fp,binary-net,inq,min-max', limitTrain: '64', limitTest: '32' });
+  assert.equal(a.summary.variants.length, 4);
+  const b = await smoke('sq-vgg9-cifar10', { methods: 'bwn,sq-bwn', limitTrain: '64', limitTest: '32' });
+  assert.equal(b.summary.stages.length, 4, 'accuracy after each SQ stage');
+  assert.ok(b.summary.figures.includes('sq-stages'));
+  const c = await smoke('sq-resnet56-cifar10', { methods: 'sq-twn', limitTrain: '32', limitTest: '32' });
+  assert.equal(c.summary.variants[0].epochs, 4);
+});

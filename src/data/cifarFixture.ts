@@ -15,6 +15,8 @@ export interface CifarFixtureOptions {
   /** Records in the test file. Default 10. */
   test?: number;
   seed?: number;
+  /** Make the class visible in the pixels (for smoke training runs); default false = uniform noise. */
+  pattern?: boolean;
 }
 
 /** Label bytes of one record: [label] for CIFAR-10, [coarse, fine] (a consistent pair) for CIFAR-100. */
@@ -24,13 +26,24 @@ function labelBytes(kind: CifarKind, rng: Rng): number[] {
   return [CIFAR100_FINE_TO_COARSE[fine], fine];
 }
 
-function writeRecords(file: string, kind: CifarKind, count: number, rng: Rng): void {
+/**
+ * With `pattern`, the class (the last label byte) brightens one colour plane and one band of rows, so a
+ * smoke run has something to learn; otherwise pixels are uniform noise.
+ */
+function writeRecords(file: string, kind: CifarKind, count: number, rng: Rng, pattern: boolean): void {
   const rec = CIFAR_LAYOUT[kind].recordBytes;
   const buf = new Uint8Array(count * rec);
   for (let r = 0; r < count; r++) {
     const labels = labelBytes(kind, rng);
     labels.forEach((v, k) => (buf[r * rec + k] = v));
-    for (let p = rec - CIFAR_PIXELS; p < rec; p++) buf[r * rec + p] = rng.int(256);
+    const c = labels[labels.length - 1];
+    const start = rec - CIFAR_PIXELS;
+    for (let p = start; p < rec; p++) {
+      const plane = Math.floor((p - start) / 1024);
+      const row = Math.floor(((p - start) % 1024) / 32);
+      const lift = pattern ? (plane === c % 3 ? 80 : 0) + (Math.floor(row / 8) === Math.floor(c / 3) % 4 ? 60 : 0) : 0;
+      buf[r * rec + p] = pattern ? Math.min(255, rng.int(116) + lift) : rng.int(256);
+    }
   }
   fs.writeFileSync(file, buf);
 }
@@ -41,8 +54,8 @@ export function writeCifarFixture(dir: string, opts: CifarFixtureOptions): void 
   if (!l) throw new Error(`writeCifarFixture: kind must be 'cifar10' or 'cifar100', got '${String(opts.kind)}'`);
   const rng = new Rng(opts.seed ?? 0);
   fs.mkdirSync(dir, { recursive: true });
-  for (const f of l.train) writeRecords(path.join(dir, f), opts.kind, opts.trainPerFile ?? 20, rng);
-  for (const f of l.test) writeRecords(path.join(dir, f), opts.kind, opts.test ?? 10, rng);
+  for (const f of l.train) writeRecords(path.join(dir, f), opts.kind, opts.trainPerFile ?? 20, rng, opts.pattern ?? false);
+  for (const f of l.test) writeRecords(path.join(dir, f), opts.kind, opts.test ?? 10, rng, opts.pattern ?? false);
   // The official name files end with blank lines; keep that so the reader's trimming is exercised.
   const names = (list: string[]) => list.join('\n') + '\n\n';
   if (opts.kind === 'cifar10') {

@@ -50,8 +50,8 @@ interface StridedSliceAttrs {
 /**
  * For every input axis i, element k of the slice came from index begin_i + k*stride_i. Negative
  * strides are turned positive by reversing dy along that axis; strides > 1 by inserting zeros
- * (reshape [.., o, 1, ..] + pad to [.., o, s, ..]); then one pad (or crop of trailing zeros) places
- * the block inside zeros of x's shape.
+ * (one rank-4 pad per strided axis: higher-rank pads are not safe on every backend); then one pad (or
+ * a crop of trailing zeros) places the block inside zeros of x's shape.
  */
 function stridedSliceGrad(dy: tf.Tensor, xShape: number[], a: StridedSliceAttrs): tf.Tensor {
   const info = tf.slice_util.sliceInfo(xShape, a.begin, a.end, a.strides, a.beginMask, a.endMask,
@@ -72,15 +72,20 @@ function stridedSliceGrad(dy: tf.Tensor, xShape: number[], a: StridedSliceAttrs)
     if (sizes[i] === 1) strides[i] = 1; // a single element: its stride does not matter
   }
   if (reverseAxes.length > 0) g = tf.reverse(g, reverseAxes);
-  if (strides.some((s) => s > 1)) {
-    const split = sizes.flatMap((d) => [d, 1]);
-    const pads = strides.flatMap((s): [number, number][] => [[0, 0], [0, s - 1]]);
-    g = tf.reshape(tf.pad(tf.reshape(g, split), pads), sizes.map((d, i) => d * strides[i]));
-  }
+  for (let i = 0; i < strides.length; i++) if (strides[i] > 1) g = insertZeros(g, i, strides[i]);
   // The trailing zeros of the last stride may stick out of x: crop them.
   const len = g.shape.map((d, i) => Math.min(d, xShape[i] - begin[i]));
   if (len.some((d, i) => d < g.shape[i])) g = tf.slice(g, g.shape.map(() => 0), len);
   return tf.pad(g, len.map((d, i): [number, number] => [begin[i], xShape[i] - begin[i] - d]));
+}
+
+/** s-1 zeros after every element along `axis`, as a rank-4 pad ([before, d, 1, after] -> [.., d, s, ..]). */
+function insertZeros(g: tf.Tensor, axis: number, s: number): tf.Tensor {
+  const shape = g.shape;
+  const before = shape.slice(0, axis).reduce((a, b) => a * b, 1);
+  const after = shape.slice(axis + 1).reduce((a, b) => a * b, 1);
+  const padded = tf.pad(tf.reshape(g, [before, shape[axis], 1, after]), [[0, 0], [0, 0], [0, s - 1], [0, 0]]);
+  return tf.reshape(padded, shape.map((d, i) => (i === axis ? d * s : d)));
 }
 
 const stridedSliceGradConfig: tf.GradConfig = {

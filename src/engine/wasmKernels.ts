@@ -19,7 +19,8 @@
  *  - FusedBatchNorm, and Multiply/Add/Sub of a tensor with a per-channel vector: XNNPACK 1x1 depthwise
  *    convs (one vectorized pass each; the stock kernels are 3-10x slower).
  *  - Slice, StridedSlice, SplitV, Concat: copy in place on the heap (the stock Slice copies
- *    the whole input out of the heap first, then one `set` per innermost row).
+ *    the whole input out of the heap first, then one `set` per innermost row; the stock StridedSlice is
+ *    slow and returns int32 data as float32). PadV2 above rank 6 (the stock one returns garbage).
  */
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
@@ -55,7 +56,7 @@ let registered = false;
 /** Names of the stock kernels called by the overrides (captured up front so overriding never recurses). */
 const USED_KERNELS = [
   'Conv2D', 'Conv2DBackpropInput', 'Conv2DBackpropFilter', 'FusedDepthwiseConv2D', 'FusedBatchNorm', 'BatchMatMul',
-  'MaxPoolGrad', 'AvgPool', 'Transpose', 'Slice', 'StridedSlice', 'SplitV', 'Concat', 'Identity', 'Cast',
+  'MaxPoolGrad', 'AvgPool', 'Transpose', 'Slice', 'StridedSlice', 'PadV2', 'SplitV', 'Concat', 'Identity', 'Cast',
   'Sum', 'Mean', 'Multiply', 'Add', 'Sub',
 ];
 
@@ -371,19 +372,50 @@ function conv2DBackpropInputCol2Im(backend: WasmBackendLike, dy: TensorInfo, fil
 // ---------------------------------------------------------------------------------------------------
 // BatchMatMul
 
-/** Only the non-transposed BatchMatMul reaches XNNPACK; the transposed ones run a scalar loop (5-8x slower). */
+/**
+ * Only the non-transposed BatchMatMul reaches XNNPACK (a fully-connected op whose weights are the b
+ * operand, packed anew on every call); the transposed ones run a scalar loop, 5-8x slower. So every
+ * case becomes a non-transposed product, choosing the form that moves the least data:
+ *   a^T b   = matmul(a^T, b)                   (one transpose of a)
+ *   a b^T   = matmul(a, b^T), or (b a^T)^T when a is smaller than b (dense backward: dy . W^T)
+ *   a^T b^T = (b a)^T                          (one transpose of the result)
+ */
 function batchMatMul({ inputs, attrs, backend }: KernelArgs): TensorInfo {
   const { transposeA, transposeB } = attrs as { transposeA?: boolean; transposeB?: boolean };
-  if (!transposeA && !transposeB) return runOriginal('BatchMatMul', backend, inputs, attrs);
-  const swapLast = (t: TensorInfo): TensorInfo => {
-    const r = t.shape.length;
-    const perm = t.shape.map((_, i) => (i === r - 2 ? r - 1 : i === r - 1 ? r - 2 : i));
-    return transpose(backend, t, perm);
-  };
-  const a = transposeA ? swapLast(inputs.a) : null;
-  const b = transposeB ? swapLast(inputs.b) : null;
-  const out = runOriginal('BatchMatMul', backend, { a: a ?? inputs.a, b: b ?? inputs.b }, { ...attrs, transposeA: false, transposeB: false });
-  dispose(backend, a, b);
+  const plain = { ...attrs, transposeA: false, transposeB: false };
+  const mm = (a: TensorInfo, b: TensorInfo): TensorInfo => runOriginal('BatchMatMul', backend, { a, b }, plain);
+  const { a, b } = inputs;
+  if (!transposeA && !transposeB) return mm(a, b);
+  if (transposeA && transposeB) return transposedResult(backend, mm(b, a));
+  if (transposeA) {
+    const at = swapLastAxes(backend, a);
+    const out = mm(at, b);
+    dispose(backend, at);
+    return out;
+  }
+  const [m, k] = a.shape.slice(-2);
+  const n = b.shape[b.shape.length - 2];
+  if (m * k + m * n < n * k) {
+    const at = swapLastAxes(backend, a);
+    const out = transposedResult(backend, mm(b, at));
+    dispose(backend, at);
+    return out;
+  }
+  const bt = swapLastAxes(backend, b);
+  const out = mm(a, bt);
+  dispose(backend, bt);
+  return out;
+}
+
+function swapLastAxes(backend: WasmBackendLike, t: TensorInfo): TensorInfo {
+  const r = t.shape.length;
+  return transpose(backend, t, t.shape.map((_, i) => (i === r - 2 ? r - 1 : i === r - 1 ? r - 2 : i)));
+}
+
+/** Transpose the last two axes of a kernel result, freeing the result. */
+function transposedResult(backend: WasmBackendLike, t: TensorInfo): TensorInfo {
+  const out = swapLastAxes(backend, t);
+  dispose(backend, t);
   return out;
 }
 
@@ -601,9 +633,13 @@ function add({ inputs, attrs, backend }: KernelArgs): TensorInfo {
   const { a, b } = inputs;
   const [big, small] = isChannelOperand(a, b) ? [a, b] : isChannelOperand(b, a) ? [b, a] : [null, null];
   if (big == null || small == null) return runOriginal('Add', backend, inputs, attrs);
-  const ones = channelVector(backend, small.shape[small.shape.length - 1], () => 1);
-  const out = channelAffine(backend, big, ones, small);
-  dispose(backend, ones);
+  const c = small.shape[small.shape.length - 1];
+  // A copy: the stock kernel checks the bias rank as stored ([1,1,1,C] would be refused).
+  const sv = backend.typedArrayFromHeap(small);
+  const bias = channelVector(backend, c, (k) => sv[k]);
+  const ones = channelVector(backend, c, () => 1);
+  const out = channelAffine(backend, big, ones, bias);
+  dispose(backend, ones, bias);
   return out;
 }
 
@@ -621,9 +657,11 @@ function sub({ inputs, attrs, backend }: KernelArgs): TensorInfo {
   }
   if (isChannelOperand(b, a)) {
     // a - b = b*(-1) + a
+    const av = backend.typedArrayFromHeap(a);
+    const bias = channelVector(backend, b.shape[b.shape.length - 1], (k) => av[k]);
     const minus = channelVector(backend, b.shape[b.shape.length - 1], () => -1);
-    const out = channelAffine(backend, b, minus, a);
-    dispose(backend, minus);
+    const out = channelAffine(backend, b, minus, bias);
+    dispose(backend, minus, bias);
     return out;
   }
   return runOriginal('Sub', backend, inputs, attrs);
@@ -749,6 +787,56 @@ function stridedSlice({ inputs, attrs, backend }: KernelArgs): TensorInfo {
   return view(out, info.finalShape);
 }
 
+/**
+ * XNNPACK's constant pad handles rank <= 6 only; above it the stock kernel returns garbage (it just logs
+ * "xnn_setup_constant_pad_nd_x32 ... status 4"). Fold every unpadded axis into the axis before it (exact:
+ * the inner axis is whole), and pad in JS if that is still too many axes.
+ */
+function padV2({ inputs, attrs, backend }: KernelArgs): TensorInfo {
+  const { x } = inputs;
+  const paddings = attrs.paddings as [number, number][];
+  if (x.shape.length <= 6 || x.dtype === 'string') return runOriginal('PadV2', backend, inputs, attrs);
+  const outShape = x.shape.map((d, i) => paddings[i][0] + d + paddings[i][1]);
+  const shape: number[] = [];
+  const pads: [number, number][] = [];
+  x.shape.forEach((d, i) => {
+    const [lo, hi] = paddings[i];
+    if (i > 0 && lo === 0 && hi === 0) {
+      const j = shape.length - 1;
+      pads[j] = [pads[j][0] * d, pads[j][1] * d];
+      shape[j] *= d;
+    } else {
+      shape.push(d);
+      pads.push([lo, hi]);
+    }
+  });
+  if (shape.length <= 6) {
+    const out = runOriginal('PadV2', backend, { x: view(x, shape) }, { ...attrs, paddings: pads });
+    return view(out, outShape);
+  }
+  return padJs(backend, view(x, shape), pads, (attrs.constantValue as number | undefined) ?? 0, outShape);
+}
+
+function padJs(backend: WasmBackendLike, x: TensorInfo, pads: [number, number][], value: number, outShape: number[]): TensorInfo {
+  const out = backend.makeOutput(outShape, x.dtype);
+  const dst = backend.typedArrayFromHeap(out) as HeapArray;
+  dst.fill(value);
+  if (sizeOf(x.shape) === 0) return out;
+  const src = backend.typedArrayFromHeap(x) as HeapArray;
+  const dims = x.shape.map((d, i) => pads[i][0] + d + pads[i][1]);
+  const strides = dims.map((_, i) => sizeOf(dims.slice(i + 1)));
+  const r = x.shape.length;
+  const run = x.shape[r - 1];
+  const idx = x.shape.slice(0, -1).map(() => 0);
+  for (let s0 = 0; s0 < src.length; s0 += run) {
+    let d = pads[r - 1][0];
+    for (let i = 0; i < r - 1; i++) d += (idx[i] + pads[i][0]) * strides[i];
+    copyRun(src, dst, s0, d, run);
+    for (let i = r - 2; i >= 0 && ++idx[i] === x.shape[i]; i--) idx[i] = 0;
+  }
+  return out;
+}
+
 function splitV({ inputs, attrs, backend }: KernelArgs): TensorInfo[] {
   const { x } = inputs;
   if (x.dtype === 'string') return runOriginal('SplitV', backend, inputs, attrs) as unknown as TensorInfo[];
@@ -803,6 +891,7 @@ const OVERRIDES: Record<string, (args: KernelArgs) => TensorInfo> = {
   Sub: sub,
   Slice: slice,
   StridedSlice: stridedSlice,
+  PadV2: padV2,
   SplitV: splitV as unknown as (args: KernelArgs) => TensorInfo,
   Concat: concat,
   Sum: (args) => reduceViaAvgPool('Sum', args),

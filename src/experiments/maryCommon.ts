@@ -9,7 +9,7 @@ import {
   klTerm, klWarmup, quantizationLoss, setMode, restoreModes, mcPredict, levelReport, variationalLayers,
   type PriorSpec,
 } from '../bayes';
-import { evaluate, fit, type FitConfig, type HistoryRow } from '../train';
+import { evaluate, fit, type FitConfig, type HistoryRow, type ScheduleConfig } from '../train';
 import type { ExperimentContext, VariantSummary } from './types';
 
 export type PriorName = 'spikeslab' | 'gaussian';
@@ -20,8 +20,12 @@ export interface MaryTrainConfig {
   lr: number;
   milestones: number[];
   klWarmupEpochs: number;
-  /** Factor in front of the summed KL; 0 means the ELBO's own 1/N. */
-  klScale: number;
+  /** λ in loss = CE + β·λ·KL/N; λ = 1 is the ELBO itself (KL summed over weights, N training examples). */
+  klLambda: number;
+  /** Training forward pass: 'mean' (θ with local reparameterization) or 'ste' (Q(θ), straight-through to θ). */
+  trainForward: string;
+  /** Replaces the multistep schedule built from `milestones` (e.g. the seed's linear decay). */
+  schedule?: ScheduleConfig;
   slabWidth: number;
   gaussianPriorLogSigma2: number;
   clipValue: number;
@@ -35,6 +39,11 @@ export function priorSpec(name: string, cfg: MaryTrainConfig): PriorSpec {
   if (name === 'spikeslab') return { kind: 'spikeSlab', slabWidth: cfg.slabWidth };
   if (name === 'gaussian') return { kind: 'gaussian', priorMean: 0, priorLogSigma2: cfg.gaussianPriorLogSigma2 };
   throw new Error(`Unknown prior '${name}': use spikeslab or gaussian.`);
+}
+
+export function checkTrainForward(v: string): 'mean' | 'ste' {
+  if (v !== 'mean' && v !== 'ste') throw new Error(`--trainForward must be 'mean' or 'ste', got '${v}'`);
+  return v;
 }
 
 export const variantName = (M: number, prior: string) => `M${M}-${prior}`;
@@ -113,7 +122,7 @@ export async function trainMaryVariant(
   let stepInEpoch = 0;
   const fitCfg: FitConfig = {
     epochs: cfg.epochs, batchSize: cfg.batchSize, seed: cfg.seed, variant: name,
-    optimizer: { name: 'adam', lr: cfg.lr }, schedule: { name: 'multistep', milestones: cfg.milestones, gamma: 0.1 },
+    optimizer: { name: 'adam', lr: cfg.lr }, schedule: cfg.schedule ?? { name: 'multistep', milestones: cfg.milestones, gamma: 0.1 },
     clipValue: cfg.clipValue > 0 ? cfg.clipValue : undefined, augment: cfg.augment, normalize: cfg.normalize,
     checkpointDir: path.join(ctx.outDir, 'checkpoints', name), resume: ctx.resume, progress: ctx.progress,
   };
@@ -123,7 +132,7 @@ export async function trainMaryVariant(
     },
     extraLoss: ({ epoch }) => {
       const beta = klWarmup(epoch + stepInEpoch / stepsPerEpoch, cfg.klWarmupEpochs);
-      return klTerm(model, spec, { numExamples: N, klWeight: beta, klScale: cfg.klScale > 0 ? cfg.klScale : undefined });
+      return klTerm(model, spec, { numExamples: N, klWeight: beta, klScale: cfg.klLambda / N });
     },
     afterStep: () => {
       stepInEpoch++;

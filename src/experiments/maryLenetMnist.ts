@@ -11,7 +11,7 @@ import { loadDataset } from '../data';
 import { buildModel } from '../models';
 import { fit, type HistoryRow } from '../train';
 import { curves, methodBars, savePlot, weightHistogram } from '../plots';
-import { trainMaryVariant, variantName, type MaryTrainConfig } from './maryCommon';
+import { checkTrainForward, trainMaryVariant, variantName, type MaryTrainConfig } from './maryCommon';
 import type { Experiment, VariantSummary } from './types';
 
 export interface MaryLenetMnistConfig extends MaryTrainConfig {
@@ -32,7 +32,7 @@ export const maryLenetMnist: Experiment<MaryLenetMnistConfig> = {
   description: 'Bayesian asymmetric M-ary LeNet-5 on MNIST (Chien & Chang): M = 2, 3, 4, multiple spike-and-slab vs Gaussian prior, vs float.',
   defaults: {
     dataset: 'mnist', Ms: [2, 3, 4], priors: ['spikeslab', 'gaussian'], fp: true, fpEpochs: 12,
-    epochs: 12, batchSize: 128, lr: 1e-3, milestones: [8, 11], klWarmupEpochs: 1, klScale: 0,
+    epochs: 12, batchSize: 128, lr: 1e-3, milestones: [8, 11], klWarmupEpochs: 1, klLambda: 1, trainForward: 'mean',
     slabWidth: 0.075, gaussianPriorLogSigma2: -4, clipValue: 0, mcSamples: 10, logSigma2Init: -10,
     seed: 1, limitTrain: 0, limitTest: 0,
   },
@@ -69,7 +69,7 @@ export const maryLenetMnist: Experiment<MaryLenetMnistConfig> = {
 
     for (const M of cfg.Ms) {
       for (const prior of cfg.priors) {
-        const model = buildModel('mary-lenet5', { M, seed: cfg.seed, inputShape, numClasses: ds.numClasses, logSigma2Init: cfg.logSigma2Init });
+        const model = buildModel('mary-lenet5', { M, seed: cfg.seed, inputShape, numClasses: ds.numClasses, logSigma2Init: cfg.logSigma2Init, trainForward: checkTrainForward(cfg.trainForward) });
         const r = await trainMaryVariant(model, ds, M, prior, cfg, ctx, history);
         history.push(...r.history);
         variants.push(r.variant);

@@ -1,8 +1,12 @@
-/** Every experiment, by name. One file per experiment in this folder. */
+/** Every experiment, by name. One file per experiment (or family) in this folder. */
 import type { Experiment } from './types';
+import { maryLenetMnist } from './maryLenetMnist';
+import { maryDensenetCifar10 } from './maryDensenetCifar10';
 import { lenetMnist } from './lenetMnist';
 import { zooMnist } from './zooMnist';
-import { maryLenetMnist } from './maryLenetMnist';
+import { zooResnet23Cifar10, sqVgg9Cifar10, sqResnet56Cifar10 } from './cifarZoo';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export const experiments: Experiment<any>[] = [maryLenetMnist, lenetMnist, zooMnist];
+export const experiments: Experiment<any>[] = [
+  maryLenetMnist, maryDensenetCifar10, lenetMnist, zooMnist, zooResnet23Cifar10, sqVgg9Cifar10, sqResnet56Cifar10,
+];

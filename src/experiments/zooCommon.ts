@@ -1,0 +1,126 @@
+/**
+ * Train one quantization method on one model: the shared core of the zoo and SQ experiments.
+ * SQ methods run the ratio schedule 50 -> 75 -> 87.5 -> 100% as successive warm-started stages (the SQ code's
+ * train.sh: each stage a full solver run from the previous snapshot); every other method runs one stage.
+ */
+import * as path from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { numBatches, type ImageDataset } from '../data';
+import { buildModel, methodOptions, methodPreset, type ModelName } from '../models';
+import { quantizedLayers } from '../layers';
+import { summary } from '../summary';
+import { FlipRatio, sqRatioSchedule } from '../quantizers';
+import { fit, type FitConfig, type HistoryRow, type OptimizerConfig, type ScheduleConfig } from '../train';
+import type { ExperimentContext, VariantSummary } from './types';
+
+export interface MethodTrainConfig {
+  model: ModelName;
+  /** Epochs of a single-stage method, and of each SQ stage. */
+  epochs: number;
+  batchSize: number;
+  optimizer: OptimizerConfig;
+  schedule: ScheduleConfig;
+  /** INQ fixing steps (completed optimizer steps); empty = spread over epochs 1..5 of the run. */
+  inqSteps: number[];
+  augment?: FitConfig['augment'];
+  normalize?: FitConfig['normalize'];
+  seed: number;
+}
+
+/** Per-epoch flip ratio of the quantized kernels (Larq's metric, at epoch granularity). */
+function flipTracker(model: tf.LayersModel) {
+  const layers = quantizedLayers(model);
+  const trackers = layers.map(() => new FlipRatio());
+  return {
+    measure(): number {
+      if (layers.length === 0) return NaN;
+      const r = layers.map((l, i) => {
+        const q = l.quantizedKernel();
+        const v = trackers[i].update(q);
+        q.dispose();
+        return v;
+      });
+      return r.reduce((a, b) => a + b, 0) / r.length;
+    },
+    dispose() {
+      trackers.forEach((t) => t.dispose());
+    },
+  };
+}
+
+export async function trainMethod(
+  method: string, cfg: MethodTrainConfig, ds: ImageDataset, ctx: ExperimentContext, before: HistoryRow[] = [],
+): Promise<{ history: HistoryRow[]; variant: VariantSummary }> {
+  const preset = methodPreset(method);
+  const isSq = method.startsWith('sq-');
+  const opts = methodOptions(method);
+  if (method === 'inq' && opts.kernelQuantizer) {
+    const spe = numBatches(ds, 'train', { batchSize: cfg.batchSize });
+    const steps = cfg.inqSteps.length > 0 ? cfg.inqSteps : [1, 2, 3, 4, 5].map((e) => e * spe);
+    opts.kernelQuantizer.options = { ...opts.kernelQuantizer.options, schedule: steps };
+  }
+  const model = buildModel(cfg.model, {
+    ...opts, seed: cfg.seed, inputShape: [ds.height, ds.width, ds.channels], numClasses: ds.numClasses,
+  } as never);
+  const flips = flipTracker(model);
+  const stages = isSq ? sqRatioSchedule.slice() : [null];
+  const history: HistoryRow[] = [];
+  for (let s = 0; s < stages.length; s++) {
+    const ratio = stages[s];
+    if (ratio != null) for (const l of quantizedLayers(model)) l.kernelQuantizer?.setRatio?.(ratio);
+    const tag = (row: HistoryRow): HistoryRow => ({
+      ...row, epoch: s * cfg.epochs + (row.epoch as number), ...(ratio != null ? { stage: s + 1, sqRatio: ratio } : {}),
+    });
+    const res = await fit(model, ds, {
+      epochs: cfg.epochs, batchSize: cfg.batchSize, seed: cfg.seed + s, variant: method,
+      optimizer: cfg.optimizer, schedule: cfg.schedule, augment: cfg.augment, normalize: cfg.normalize,
+      checkpointDir: path.join(ctx.outDir, 'checkpoints', ratio == null ? method : `${method}-stage${s + 1}`),
+      resume: ctx.resume, progress: ctx.progress,
+    }, {
+      epochMetrics: () => ({ flipRatio: flips.measure() }),
+      onEpochEnd: (row) => {
+        const all = [...before, ...history, tag(row)];
+        ctx.live?.update(all);
+        ctx.onEpoch?.(tag(row), all);
+      },
+    });
+    res.optimizer.dispose();
+    history.push(...res.history.map(tag));
+  }
+  const sum = summary(model);
+  flips.dispose();
+  model.dispose();
+  const last = history[history.length - 1];
+  return {
+    history,
+    variant: {
+      name: method,
+      testAccuracy: last.testAccuracy as number,
+      memoryKiB: sum.modelSizeKiB,
+      float32KiB: sum.float32SizeKiB,
+      compressionRatio: sum.compressionRatio,
+      paramsByBits: sum.paramsByBits,
+      macsByPrecision: sum.macsByPrecision,
+      epochs: history.length,
+      stageAccuracies: isSq ? stages.map((_, s) => history[(s + 1) * cfg.epochs - 1].testAccuracy) : undefined,
+      description: preset.description,
+      source: preset.source,
+    },
+  };
+}
+
+/** Train every method in turn and collect the rows and summaries. */
+export async function trainMethods(methods: string[], cfg: MethodTrainConfig, ds: ImageDataset, ctx: ExperimentContext) {
+  const history: HistoryRow[] = [];
+  const variants: VariantSummary[] = [];
+  for (const m of methods) {
+    const r = await trainMethod(m, cfg, ds, ctx, history);
+    history.push(...r.history);
+    variants.push(r.variant);
+  }
+  const table = variants.map((v) => ({
+    method: v.name, testAccuracy: v.testAccuracy,
+    memoryKiB: Number((v.memoryKiB as number).toFixed(2)), compressionRatio: Number((v.compressionRatio as number).toFixed(2)),
+  }));
+  return { history, variants, table };
+}
