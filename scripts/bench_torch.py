@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """PyTorch CPU twin of src/cli/bench.ts: the same LeNet-5 and ResNet-20 (same layers and parameter
 counts, NCHW), Adam 1e-3, cross-entropy, random data, batch 128. Prints one JSON object:
-{"torch": version, "threads": n, "lenet5": {"msPerStep": median, "minMs": min, "cpuMsPerStep": median CPU time,
+{"torch": version, "threads": n, "blas": [libraries], "lenet5": {"msPerStep": median, "minMs": min, "cpuMsPerStep": median CPU time,
  "steps": n, "params": p}, ...}
 
 Usage: python3 scripts/bench_torch.py [--models lenet5,resnet20] [--batch 128] [--steps 10] [--threads 1]
@@ -9,6 +9,7 @@ Optional: only `npm run bench` calls it, when `import torch` works (Debian: apt-
 """
 import argparse
 import json
+import os
 import statistics
 import time
 
@@ -94,6 +95,18 @@ def bench(name, batch, steps):
             "steps": steps, "params": params}
 
 
+def blas_libraries():
+    """The BLAS shared objects this process really mapped (Debian switches libblas.so.3 between the
+    reference BLAS and OpenBLAS with update-alternatives; dense layers depend on it)."""
+    torch.ones(64, 64) @ torch.ones(64, 64)
+    try:
+        with open("/proc/self/maps") as f:
+            paths = {line.split()[-1] for line in f if "blas" in line.lower() and "/" in line}
+        return sorted(os.path.realpath(p) for p in paths)
+    except OSError:
+        return []
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--models", default="lenet5,resnet20")
@@ -102,7 +115,7 @@ def main():
     ap.add_argument("--threads", type=int, default=1)
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
-    out = {"torch": torch.__version__, "threads": torch.get_num_threads()}
+    out = {"torch": torch.__version__, "threads": torch.get_num_threads(), "blas": blas_libraries()}
     for name in args.models.split(","):
         out[name] = bench(name, args.batch, args.steps)
     print(json.dumps(out))

@@ -242,6 +242,16 @@ test('MaxPoolGrad matches cpu exactly (first max wins on ties), overlapping wind
   }
 });
 
+test('AvgPoolGrad matches cpu (non-overlapping fast path and stock fallbacks)', async () => {
+  for (const c of POOL_CASES.concat([{ x: [2, 9, 11, 40], f: 2, s: 2, pad: 'valid' }, { x: [3, 8, 12, 5], f: [2, 3], s: [2, 3], pad: 'same' }])) {
+    const out = tf.backend_util.computePool2DInfo(c.x as [number, number, number, number], c.f, c.s, 1, c.pad).outShape;
+    const [d] = await compare([rand(c.x), rand(out)], (x, r) =>
+      tf.grad((xx: tf.Tensor) => tf.sum(tf.mul(tf.avgPool(xx as tf.Tensor4D, c.f, c.s, c.pad), r)))(x));
+    record('AvgPoolGrad', d);
+    assert.ok(d < 1e-6, `${JSON.stringify(c)}: ${d}`);
+  }
+});
+
 test('MaxPoolGrad tie example from the research notes', async () => {
   const x: Spec = { shape: [1, 2, 4, 1], data: Float32Array.from([1, 1, 2, 2, 1, 1, 2, 2]) };
   const dy: Spec = { shape: [1, 1, 2, 1], data: Float32Array.from([10, 100]) };

@@ -1,5 +1,8 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { initEngine } from '../src/engine';
 import { QuantActivation, QuantConv2D, QuantDense, quantizedLayers } from '../src/layers';
@@ -160,4 +163,26 @@ test('a seed fixes the initialization; buildModel rejects unknown names', () => 
   const m = buildModel('resnet20', { shortcut: 'identity', inputShape: [8, 8, 3], numClasses: 4 });
   assert.deepEqual(m.outputs[0].shape, [null, 4]);
   m.dispose();
+});
+
+test('paper models round-trip through model.save(file://) and tf.loadLayersModel', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'qnnlab-models-'));
+  try {
+    for (const [name, method] of [['resnet23', 'min-max'], ['resnet20', 'pow2-net']] as const) {
+      const m = buildModel(name, { ...methodOptions(method), seed: 4, inputShape: [8, 8, 3] });
+      const x = tf.randomNormal([2, 8, 8, 3], 0, 1, 'float32', 8);
+      const before = m.predict(x) as tf.Tensor;
+      await m.save(`file://${dir}/${name}`);
+      const loaded = await tf.loadLayersModel(`file://${dir}/${name}`);
+      assert.equal(loaded.countParams(), m.countParams());
+      assert.equal(quantizedLayers(loaded).length, quantizedLayers(m).length);
+      const after = loaded.predict(x) as tf.Tensor;
+      assert.deepEqual(Array.from(after.dataSync()), Array.from(before.dataSync()), name);
+      tf.dispose([x, before, after]);
+      m.dispose();
+      loaded.dispose();
+    }
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 });

@@ -30,6 +30,8 @@ interface ModelResult extends Timing {
   torchMinMs: number | null;
   torchCpuMsPerStep: number | null;
   ratio: number | null;
+  /** cpuMsPerStep / torchCpuMsPerStep: the same ratio, less sensitive to other load on the machine. */
+  cpuRatio: number | null;
 }
 
 const ROOT = path.resolve(__dirname, '..', '..');
@@ -118,24 +120,28 @@ async function main(): Promise<void> {
   const results: Record<string, ModelResult> = {};
   for (const m of models) {
     const t = benchTfjs(m, batch, steps);
-    results[m] = { ...t, torchMsPerStep: null, torchMinMs: null, torchCpuMsPerStep: null, ratio: null };
+    results[m] = { ...t, torchMsPerStep: null, torchMinMs: null, torchCpuMsPerStep: null, ratio: null, cpuRatio: null };
     console.log(`[bench] ${m} (${t.params} params, batch ${batch}): tfjs-${engine.backend} median ${t.msPerStep.toFixed(1)} ms/step, min ${t.minMs.toFixed(1)} ms over ${steps} steps (CPU ${t.cpuMsPerStep?.toFixed(1)} ms/step)`);
   }
 
   const py = o.torch ? findTorchPython() : null;
   let torchVersion: string | null = null;
+  let torchBlas: string[] | null = null;
   if (o.torch && py == null) console.log('[bench] PyTorch not found (apt-get install python3-torch to compare): torch fields are null');
   if (py != null) {
     const tr = benchTorch(py, models, batch, steps, torchThreads);
     torchVersion = tr ? String(tr.torch) : null;
+    torchBlas = tr ? (tr.blas as string[]) : null;
+    if (torchBlas != null) console.log(`[bench] torch BLAS: ${torchBlas.join(', ') || 'unknown'}`);
     for (const m of models) {
       const t = tr?.[m] as Timing | undefined;
       if (t == null) continue;
+      const cpuRatio = t.cpuMsPerStep != null && results[m].cpuMsPerStep != null ? (results[m].cpuMsPerStep as number) / t.cpuMsPerStep : null;
       Object.assign(results[m], {
-        torchMsPerStep: t.msPerStep, torchMinMs: t.minMs, torchCpuMsPerStep: t.cpuMsPerStep ?? null, ratio: results[m].msPerStep / t.msPerStep,
+        torchMsPerStep: t.msPerStep, torchMinMs: t.minMs, torchCpuMsPerStep: t.cpuMsPerStep ?? null, ratio: results[m].msPerStep / t.msPerStep, cpuRatio,
       });
       if (t.params !== results[m].params) console.warn(`[bench] ${m}: torch model has ${t.params} params, tfjs ${results[m].params}`);
-      console.log(`[bench] ${m}: torch ${torchVersion} (${torchThreads} thread${torchThreads > 1 ? 's' : ''}) median ${t.msPerStep.toFixed(1)} ms/step, min ${t.minMs.toFixed(1)} ms; tfjs/torch = ${(results[m].ratio as number).toFixed(2)}x`);
+      console.log(`[bench] ${m}: torch ${torchVersion} (${torchThreads} thread${torchThreads > 1 ? 's' : ''}) median ${t.msPerStep.toFixed(1)} ms/step, min ${t.minMs.toFixed(1)} ms; tfjs/torch = ${(results[m].ratio as number).toFixed(2)}x (CPU time ${cpuRatio?.toFixed(2)}x)`);
     }
   }
 
@@ -154,6 +160,7 @@ async function main(): Promise<void> {
       wasmThreads: threads,
       torch: torchVersion,
       torchThreads: py != null ? torchThreads : null,
+      torchBlas,
     },
     commit: gitCommit(),
     date: new Date().toISOString(),

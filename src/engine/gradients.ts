@@ -123,11 +123,12 @@ export const fastFusedBatchNormGradConfig: tf.GradConfig = {
     // disposed after its first use. The gradFunc body lives in the outer backward tidy.
     const sdy = channelSum(dy);
     const sdyx = channelSum(tf.mul(dy, tf.sub(x, mean)));
+    // Statistics may come as [C] or [1,1,1,C] independently of each other: each result takes its input's shape.
     return {
       x: () => tf.mul(dy, gain),
-      mean: () => tf.neg(tf.mul(gain, sdy)),
-      variance: () => tf.mul(tf.mul(tf.mul(gain, tf.square(rstd)), -0.5), sdyx),
-      scale: () => tf.mul(rstd, sdyx),
+      mean: () => tf.reshape(tf.neg(tf.mul(gain, sdy)), mean.shape),
+      variance: () => tf.reshape(tf.mul(tf.mul(tf.mul(gain, tf.square(rstd)), -0.5), sdyx), variance.shape),
+      scale: () => tf.reshape(tf.mul(rstd, sdyx), scale.shape),
       offset: () => tf.clone(sdy),
     };
   },

@@ -11,8 +11,11 @@
  *  - Conv2DBackpropFilter (missing): dW computed as a forward conv of x^T with dy^T, dilation = stride.
  *  - Conv2DBackpropInput: XNNPACK conv of dy with the rotated, in/out-swapped filter ("full" padding);
  *    polyphase for strides > 1 (one small conv per output phase, no zero insertion).
- *  - BatchMatMul with transposeA/B: explicit transpose, then the XNNPACK (non-transposed) path.
+ *  - BatchMatMul with transposeA/B: rewritten as non-transposed products (XNNPACK) plus the cheapest
+ *    explicit transposes; the stock transposed cases are scalar loops.
+ *  - Conv2DBackpropInput for 'valid' convs that lose borders (LeNet): GEMM + col2im instead.
  *  - MaxPoolGrad: JS, gradient to the FIRST max of each window (TensorFlow/cpu tie-breaking).
+ *  - AvgPoolGrad for non-overlapping windows: scaled dy repeated with memmoves.
  *  - Identity, Cast to the same dtype: share the buffer (ref count) instead of a memcpy. Cast to bool:
  *    x != 0 (the stock kernel wraps values, e.g. -2 -> 254).
  *  - Sum / Mean over the spatial ([1,2]) or leading axes of NHWC tensors: AvgPool + tiny JS reduction.
@@ -56,7 +59,7 @@ let registered = false;
 /** Names of the stock kernels called by the overrides (captured up front so overriding never recurses). */
 const USED_KERNELS = [
   'Conv2D', 'Conv2DBackpropInput', 'Conv2DBackpropFilter', 'FusedDepthwiseConv2D', 'FusedBatchNorm', 'BatchMatMul',
-  'MaxPoolGrad', 'AvgPool', 'Transpose', 'Slice', 'StridedSlice', 'PadV2', 'SplitV', 'Concat', 'Identity', 'Cast',
+  'MaxPoolGrad', 'AvgPool', 'AvgPoolGrad', 'Transpose', 'Slice', 'StridedSlice', 'PadV2', 'SplitV', 'Concat', 'Identity', 'Cast',
   'Sum', 'Mean', 'Multiply', 'Add', 'Sub',
 ];
 
@@ -264,19 +267,16 @@ function phaseConv(backend: WasmBackendLike, dy: TensorInfo, filter: TensorInfo,
   return out;
 }
 
-/** dx[n, p + sh*m, q + sw*k, :] = part[n, m, k, :]. */
-function scatterPhase(dx: Float32Array, part: Float32Array, shape: number[], partShape: number[], p: number, q: number, sh: number, sw: number): void {
+/** dx[n, p + sh*m, q + sw*k, :] = part[n, m, k, :], run by run of channels on the heap. */
+function scatterPhase(heap: Int32Array | Uint8Array, dxBase: number, partBase: number, shape: number[], partShape: number[],
+  p: number, q: number, sh: number, sw: number): void {
   const [n, H, W, c] = shape;
   const [, mh, mw] = partShape;
+  let src = partBase;
   for (let b = 0; b < n; b++) {
     for (let m = 0; m < mh; m++) {
       const rowBase = (b * H + p + sh * m) * W;
-      let src = ((b * mh + m) * mw) * c;
-      for (let k = 0; k < mw; k++) {
-        const dst = (rowBase + q + sw * k) * c;
-        for (let j = 0; j < c; j++) dx[dst + j] = part[src + j];
-        src += c;
-      }
+      for (let k = 0; k < mw; k++, src += c) copyRun(heap, src, dxBase + (rowBase + q + sw * k) * c, c);
     }
   }
 }
@@ -306,17 +306,17 @@ function conv2DBackpropInput({ inputs, attrs, backend }: KernelArgs): TensorInfo
     const out = phaseConv(backend, dy, filter, phases[0][2], phases[0][3], sh, sw);
     if (out != null) return out;
   }
+  const parts = phases.map(([, , ph, pw]) => (ph.taps > 0 && pw.taps > 0 ? phaseConv(backend, dy, filter, ph, pw, sh, sw) : null));
   const dx = backend.makeOutput(inputShape, 'float32');
   // Phases without taps (e.g. the odd rows of a 1x1 stride-2 conv) or without dy rows stay zero.
-  (backend.typedArrayFromHeap(dx) as Float32Array).fill(0);
-  for (const [p, q, ph, pw] of phases) {
-    if (ph.taps === 0 || pw.taps === 0) continue;
-    const part = phaseConv(backend, dy, filter, ph, pw, sh, sw);
-    if (part == null) continue;
-    scatterPhase(backend.typedArrayFromHeap(dx) as Float32Array, backend.typedArrayFromHeap(part) as Float32Array,
-      inputShape, part.shape, p, q, sh, sw);
+  if (parts.some((part) => part == null)) backend.typedArrayFromHeap(dx).fill(0);
+  const { heap, base } = heapRef(backend, dx);
+  parts.forEach((part, i) => {
+    if (part == null) return;
+    const [p, q] = phases[i];
+    scatterPhase(heap, base, heapRef(backend, part).base, inputShape, part.shape, p, q, sh, sw);
     dispose(backend, part);
-  }
+  });
   return dx;
 }
 
@@ -383,7 +383,12 @@ function conv2DBackpropInputCol2Im(backend: WasmBackendLike, dy: TensorInfo, fil
 function batchMatMul({ inputs, attrs, backend }: KernelArgs): TensorInfo {
   const { transposeA, transposeB } = attrs as { transposeA?: boolean; transposeB?: boolean };
   const plain = { ...attrs, transposeA: false, transposeB: false };
-  const mm = (a: TensorInfo, b: TensorInfo): TensorInfo => runOriginal('BatchMatMul', backend, { a, b }, plain);
+  const mm = (a: TensorInfo, b: TensorInfo): TensorInfo => {
+    const own = weightsOperand(backend, b);
+    const out = runOriginal('BatchMatMul', backend, { a, b: own }, plain);
+    if (own !== b) dispose(backend, own);
+    return out;
+  };
   const { a, b } = inputs;
   if (!transposeA && !transposeB) return mm(a, b);
   if (transposeA && transposeB) return transposedResult(backend, mm(b, a));
@@ -405,6 +410,26 @@ function batchMatMul({ inputs, attrs, backend }: KernelArgs): TensorInfo {
   const out = mm(a, bt);
   dispose(backend, bt);
   return out;
+}
+
+/**
+ * The wasm BatchMatMul caches XNNPACK's packed b operand by b's data id. A buffer shared under another shape
+ * (a reshape, or our copy-free transpose of a [k,1] vector) then hits a cache entry packed for the old
+ * [k,n] and yields garbage. Remember the [k,n] each id was used with; on a mismatch give the kernel a copy.
+ */
+const bShapes = new WeakMap<object, string>();
+
+function weightsOperand(backend: WasmBackendLike, b: TensorInfo): TensorInfo {
+  const key = b.shape.slice(-2).join('x');
+  const seen = bShapes.get(b.dataId);
+  if (seen === undefined) {
+    bShapes.set(b.dataId, key);
+    return b;
+  }
+  if (seen === key) return b;
+  const copy = runOriginal('Identity', backend, { x: b });
+  bShapes.set(copy.dataId, key);
+  return copy;
 }
 
 function swapLastAxes(backend: WasmBackendLike, t: TensorInfo): TensorInfo {
@@ -497,6 +522,51 @@ function maxPoolGrad2x2(xv: Float32Array, dx: Float32Array, g: Float32Array, bas
     if (v > best) at = a + rowStride + c;
     if (at >= 0) dx[at] += g[gBase + k];
   }
+}
+
+// ---------------------------------------------------------------------------------------------------
+// AvgPoolGrad
+
+/**
+ * Non-overlapping windows without padding (DenseNet transitions, 2x2 stride 2): dx is dy / (fh*fw)
+ * repeated over each window: an XNNPACK scalar multiply on the small dy, then memmoves. The stock
+ * kernel takes ~100 ms for a 64x32x32x96 input. Other window layouts keep the stock kernel.
+ */
+function avgPoolGrad({ inputs, attrs, backend }: KernelArgs): TensorInfo {
+  const { dy, input } = inputs;
+  const info = tf.backend_util.computePool2DInfo(input.shape as [number, number, number, number],
+    attrs.filterSize as number | [number, number], attrs.strides as number | [number, number], 1,
+    attrs.pad as Pad, attrs.dimRoundingMode as DimRounding);
+  const { batchSize: n, inHeight: H, inWidth: W, inChannels: c, outHeight: oh, outWidth: ow } = info;
+  const { filterHeight: fh, filterWidth: fw, strideHeight: sh, strideWidth: sw } = info;
+  const p = info.padInfo;
+  if (input.dtype !== 'float32' || fh !== sh || fw !== sw || p.top + p.bottom + p.left + p.right > 0) {
+    return runOriginal('AvgPoolGrad', backend, inputs, attrs);
+  }
+  // The cpu backend multiplies by the reciprocal too.
+  const factor = backend.makeOutput([], 'float32');
+  backend.typedArrayFromHeap(factor)[0] = 1 / (fh * fw);
+  const scaled = runOriginal('Multiply', backend, { a: dy, b: factor }, {});
+  dispose(backend, factor);
+  const out = backend.makeOutput(input.shape, 'float32');
+  // Rows and columns past the last window (valid pooling of an odd size) get no gradient.
+  if (oh * fh !== H || ow * fw !== W) backend.typedArrayFromHeap(out).fill(0);
+  const { heap, base: ob } = heapRef(backend, out);
+  const sb = heapRef(backend, scaled).base;
+  const row = W * c;
+  for (let b = 0; b < n; b++) {
+    for (let r = 0; r < oh; r++) {
+      const first = ob + (b * H + r * fh) * row;
+      for (let q = 0; q < ow; q++) {
+        const src = sb + ((b * oh + r) * ow + q) * c;
+        for (let e = 0; e < fw; e++) copyRun(heap, src, first + (q * fw + e) * c, c);
+      }
+      // The other rows of the window repeat the first one.
+      for (let a = 1; a < fh; a++) copyRun(heap, first, first + a * row, ow * fw * c);
+    }
+  }
+  dispose(backend, scaled);
+  return out;
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -704,16 +774,27 @@ function fusedBatchNorm({ inputs, attrs, backend }: KernelArgs): TensorInfo {
  * `set(subarray)` once per innermost row: slicing channels of NHWC tensors (SplitV, the gradient of a
  * DenseNet concat) costs a full copy plus one tiny set per pixel. These versions copy in place.
  */
-function copyRun(src: ArrayLike<number> & { subarray(a: number, b: number): ArrayLike<number> },
-  dst: { set(a: ArrayLike<number>, o: number): void; [i: number]: number }, s: number, d: number, run: number): void {
-  if (run >= 32) {
-    dst.set(src.subarray(s, s + run), d);
-  } else {
-    for (let i = 0; i < run; i++) dst[d + i] = src[s + i];
-  }
+/**
+ * The whole wasm heap as 4-byte (or, for bool, 1-byte) integers plus the tensor's element offset in it.
+ * Copies between tensors then are `copyWithin` on one buffer (a memmove, no subarray objects) and, for
+ * short runs, integer loads and stores (bit-exact for float data too: no NaN canonicalization).
+ * Take it after the last allocation of the kernel: a heap growth detaches views.
+ */
+function heapRef(backend: WasmBackendLike, t: TensorInfo): { heap: Int32Array | Uint8Array; base: number } {
+  const b = backend as unknown as { wasm: { HEAPU8: Uint8Array }; dataIdMap: { get(id: object): { memoryOffset: number } } };
+  const offset = b.dataIdMap.get(t.dataId).memoryOffset;
+  if (t.dtype === 'bool') return { heap: new Uint8Array(b.wasm.HEAPU8.buffer), base: offset };
+  return { heap: new Int32Array(b.wasm.HEAPU8.buffer), base: offset / 4 };
 }
 
-type HeapArray = Float32Array | Int32Array | Uint8Array;
+/** heap[d .. d+run) = heap[s .. s+run); copyWithin wins from about 16 elements up (measured). */
+function copyRun(heap: Int32Array | Uint8Array, s: number, d: number, run: number): void {
+  if (run >= 16) {
+    heap.copyWithin(d, s, s + run);
+  } else {
+    for (let i = 0; i < run; i++) heap[d + i] = heap[s + i];
+  }
+}
 
 /**
  * A (strided) slice as contiguous runs: outer axes as (count, stride) pairs, merged where the slice
@@ -742,11 +823,11 @@ function sliceRuns(shape: number[], begin: number[], size: number[], steps: numb
 function sliceImpl(backend: WasmBackendLike, x: TensorInfo, begin: number[], size: number[], steps: number[] = size.map(() => 1)): TensorInfo {
   const out = backend.makeOutput(size, x.dtype);
   if (sizeOf(size) === 0) return out;
-  const src = backend.typedArrayFromHeap(x) as HeapArray;
-  const dst = backend.typedArrayFromHeap(out) as HeapArray;
+  const { heap, base: xb } = heapRef(backend, x);
+  const ob = heapRef(backend, out).base;
   const { axes, run, offset } = sliceRuns(x.shape, begin, size, steps);
   if (axes.length === 0) {
-    copyRun(src, dst, offset, 0, run);
+    copyRun(heap, xb + offset, ob, run);
     return out;
   }
   // Odometer over all outer axes but the last; a tight loop over the last.
@@ -757,7 +838,7 @@ function sliceImpl(backend: WasmBackendLike, x: TensorInfo, begin: number[], siz
   for (;;) {
     let s0 = offset;
     for (let i = 0; i < outer.length; i++) s0 += idx[i] * outer[i][1];
-    for (let j = 0; j < lastCount; j++, d += run) copyRun(src, dst, s0 + j * lastStride, d, run);
+    for (let j = 0; j < lastCount; j++, d += run) copyRun(heap, xb + s0 + j * lastStride, ob + d, run);
     let i = outer.length - 1;
     while (i >= 0 && ++idx[i] === outer[i][0]) idx[i--] = 0;
     if (i < 0) break;
@@ -819,19 +900,20 @@ function padV2({ inputs, attrs, backend }: KernelArgs): TensorInfo {
 
 function padJs(backend: WasmBackendLike, x: TensorInfo, pads: [number, number][], value: number, outShape: number[]): TensorInfo {
   const out = backend.makeOutput(outShape, x.dtype);
-  const dst = backend.typedArrayFromHeap(out) as HeapArray;
-  dst.fill(value);
+  backend.typedArrayFromHeap(out).fill(value);
   if (sizeOf(x.shape) === 0) return out;
-  const src = backend.typedArrayFromHeap(x) as HeapArray;
+  const { heap, base: xb } = heapRef(backend, x);
+  const ob = heapRef(backend, out).base;
+  const n = sizeOf(x.shape);
   const dims = x.shape.map((d, i) => pads[i][0] + d + pads[i][1]);
   const strides = dims.map((_, i) => sizeOf(dims.slice(i + 1)));
   const r = x.shape.length;
   const run = x.shape[r - 1];
   const idx = x.shape.slice(0, -1).map(() => 0);
-  for (let s0 = 0; s0 < src.length; s0 += run) {
+  for (let s0 = 0; s0 < n; s0 += run) {
     let d = pads[r - 1][0];
     for (let i = 0; i < r - 1; i++) d += (idx[i] + pads[i][0]) * strides[i];
-    copyRun(src, dst, s0, d, run);
+    copyRun(heap, xb + s0, ob + d, run);
     for (let i = r - 2; i >= 0 && ++idx[i] === x.shape[i]; i--) idx[i] = 0;
   }
   return out;
@@ -864,12 +946,12 @@ function concat({ inputs, attrs, backend }: KernelArgs): TensorInfo {
   if (parts.length === 0) return out;
   const rows = sizeOf(outShape.slice(0, axis));
   const total = sizeOf(outShape.slice(axis));
-  const dst = backend.typedArrayFromHeap(out) as HeapArray;
+  const { heap, base: ob } = heapRef(backend, out);
   let off = 0;
   for (const t of parts) {
     const inner = sizeOf(t.shape.slice(axis));
-    const src = backend.typedArrayFromHeap(t) as HeapArray;
-    for (let r = 0; r < rows; r++) copyRun(src, dst, r * inner, r * total + off, inner);
+    const tb = heapRef(backend, t).base;
+    for (let r = 0; r < rows; r++) copyRun(heap, tb + r * inner, ob + r * total + off, inner);
     off += inner;
   }
   return out;
@@ -883,6 +965,7 @@ const OVERRIDES: Record<string, (args: KernelArgs) => TensorInfo> = {
   Conv2DBackpropInput: conv2DBackpropInput,
   BatchMatMul: batchMatMul,
   MaxPoolGrad: maxPoolGrad,
+  AvgPoolGrad: avgPoolGrad,
   Identity: identity,
   Cast: cast,
   FusedBatchNorm: fusedBatchNorm,

@@ -141,6 +141,44 @@ export function methodModels(model: string, methods: string[], extra: object = {
   return methods.map((m) => ({ label: m, model: buildModel(model, { ...methodOptions(m), seed: 1, ...extra }) }));
 }
 
+/** One Bayesian M-ary model timed in each inference mode: quantized (deployed), mean, one MC sample. */
+export function maryModes(model: string, M: number, modes: VariationalMode[] = ['quantized', 'mean', 'sample']): TimedModel[] {
+  const m = buildModel(model, { M, seed: 1 });
+  return modes.map((mode) => ({ label: `${model} M=${M} (${mode})`, model: m, mode }));
+}
+
+/** Disposes each model once (entries may share one model in several modes). */
 export function disposeTimed(entries: TimedModel[]): void {
-  for (const e of entries) e.model.dispose();
+  for (const m of new Set(entries.map((e) => e.model))) m.dispose();
+}
+
+/**
+ * The zoo's result table: final test accuracy, its difference to the float network (percentage points),
+ * memory at the stored bit-widths and the compression ratio, one row per method.
+ */
+export function zooTable(variants: Array<Record<string, unknown>>): Row[] {
+  const fp = variants.find((v) => v.name === 'fp');
+  const acc = (v: Record<string, unknown>) => v.testAccuracy as number;
+  return variants.map((v) => ({
+    method: String(v.name),
+    'test acc. (%)': round(100 * acc(v)),
+    'vs fp (pp)': fp ? round(100 * (acc(v) - acc(fp))) : null,
+    'memory (KiB)': typeof v.memoryKiB === 'number' ? round(v.memoryKiB) : null,
+    compression: typeof v.compressionRatio === 'number' ? round(v.compressionRatio) : null,
+    epochs: typeof v.epochs === 'number' ? v.epochs : null,
+  }));
+}
+
+/**
+ * A long table turned wide: one row per value of `row`, one column per value of `column`, cells from `value`
+ * (e.g. memory by method and model). Missing combinations stay empty.
+ */
+export function pivot(rows: Row[], opts: { row: string; column: string; value: string }): Row[] {
+  const out = new Map<string, Row>();
+  for (const r of rows) {
+    const key = String(r[opts.row]);
+    if (!out.has(key)) out.set(key, { [opts.row]: key });
+    out.get(key)![String(r[opts.column])] = r[opts.value];
+  }
+  return [...out.values()];
 }

@@ -18,8 +18,10 @@ export function imageGrid(ds: ImageDataset, opts: { count?: number; split?: 'tra
   const count = Math.min(opts.count ?? 12, split.count);
   const { height: H, width: W, channels: C } = ds;
   const rows: Row[] = [];
+  const labels: string[] = [];
   for (let n = 0; n < count; n++) {
     const label = `${n + 1}: ${ds.classNames[split.labels[n]] ?? split.labels[n]}`;
+    labels.push(label);
     for (let y = 0; y < H; y++) {
       for (let x = 0; x < W; x++) {
         const at = ((n * H + y) * W + x) * C;
@@ -33,16 +35,18 @@ export function imageGrid(ds: ImageDataset, opts: { count?: number; split?: 'tra
     title: opts.title ?? `First ${count} ${opts.split ?? 'train'} images of ${ds.name}`,
     config: { ...theme, view: { stroke: null } },
     data: { values: rows },
-    facet: { field: 'image', type: 'nominal', sort: null, title: null },
+    facet: { field: 'image', type: 'nominal', sort: labels, title: null },
     columns: opts.columns ?? 6,
     spec: {
       width: 3 * W,
       height: 3 * H,
-      mark: { type: 'rect' },
+      // A stroke in the fill colour hides the anti-aliasing seams between neighbouring pixels.
+      mark: { type: 'rect', strokeWidth: 0.6 },
       encoding: {
         x: { field: 'x', type: 'ordinal', axis: null },
         y: { field: 'y', type: 'ordinal', axis: null },
         color: { field: 'rgb', type: 'nominal', scale: null, legend: null },
+        stroke: { field: 'rgb', type: 'nominal', scale: null, legend: null },
       },
     },
   } as TopLevelSpec;

@@ -57,6 +57,16 @@ export function compareWithPublished(
   });
 }
 
+/** Rows {method, source, testAccuracy} (ours and each published column) for grouped bars. */
+export function comparisonRows(
+  variants: Array<{ name: string; testAccuracy: number }>, columns: PublishedColumn[], labels: Record<string, string> = SQ_LABELS,
+): Row[] {
+  return variants.flatMap((v) => [
+    { method: labels[v.name] ?? v.name, source: 'ours', testAccuracy: v.testAccuracy },
+    ...columns.filter((c) => c.accuracy[v.name] != null).map((c) => ({ method: labels[v.name] ?? v.name, source: c.label, testAccuracy: c.accuracy[v.name] })),
+  ]);
+}
+
 function pct(x: number): number {
   return Number((100 * x).toFixed(2));
 }

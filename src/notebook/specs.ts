@@ -94,6 +94,8 @@ export interface GroupedBarsOptions {
   y: string;
   title?: string;
   titles?: Record<string, string>;
+  /** One colour per group, in first-seen order (default: green, red, blue, orange: correct / wrong first). */
+  colors?: string[];
   width?: number;
   height?: number;
 }
@@ -116,7 +118,7 @@ export function groupedBars(opts: GroupedBarsOptions): TopLevelSpec {
       y: { field: opts.y, type: 'quantitative', title: ay.title, axis: { format: ay.format } },
       color: {
         field: opts.group, type: 'nominal', sort: groups, title: t[opts.group] ?? humanize(opts.group),
-        scale: { domain: groups, range: ['#59a14f', '#e15759', '#4e79a7', '#f28e2b'].slice(0, Math.max(1, groups.length)) },
+        scale: { domain: groups, range: (opts.colors ?? ['#59a14f', '#e15759', '#4e79a7', '#f28e2b']).slice(0, Math.max(1, groups.length)) },
       },
     },
   } as TopLevelSpec;
@@ -130,12 +132,14 @@ export interface HeatmapOptions {
   title?: string;
   /** d3 number format of the printed values (default '.1f'). */
   format?: string;
+  cellWidth?: number;
+  cellHeight?: number;
 }
 
 /** A table as coloured cells with the value printed in each (e.g. compression ratio by model and method). */
 export function heatmap(opts: HeatmapOptions): TopLevelSpec {
   const enc = {
-    x: { field: opts.x, type: 'nominal', sort: distinct(opts.rows, opts.x), title: humanize(opts.x), axis: { labelAngle: -30 } },
+    x: { field: opts.x, type: 'nominal', sort: distinct(opts.rows, opts.x), title: humanize(opts.x), axis: { labelAngle: -40, labelLimit: 220 } },
     y: { field: opts.y, type: 'nominal', sort: distinct(opts.rows, opts.y), title: humanize(opts.y) },
   };
   return {
@@ -143,6 +147,9 @@ export function heatmap(opts: HeatmapOptions): TopLevelSpec {
     title: opts.title ?? `${humanize(opts.value)} by ${humanize(opts.x)} and ${humanize(opts.y)}`,
     config: theme,
     data: { values: opts.rows },
+    // Cells wide enough for a printed value such as "30.0".
+    width: { step: opts.cellWidth ?? 46 },
+    height: { step: opts.cellHeight ?? 28 },
     layer: [
       { mark: 'rect', encoding: { ...enc, color: { field: opts.value, type: 'quantitative', title: humanize(opts.value), scale: { scheme: 'blues' } } } },
       {
@@ -150,15 +157,18 @@ export function heatmap(opts: HeatmapOptions): TopLevelSpec {
         encoding: {
           ...enc,
           text: { field: opts.value, type: 'quantitative', format: opts.format ?? '.1f' },
-          color: { condition: { test: `datum[${JSON.stringify(opts.value)}] > ${median(numbers(opts.rows, opts.value))}`, value: 'white' }, value: 'black' },
+          // White text on the darker ~40 % of the blues scale.
+          color: { condition: { test: `datum[${JSON.stringify(opts.value)}] > ${darkFrom(numbers(opts.rows, opts.value))}`, value: 'white' }, value: 'black' },
         },
       },
     ],
   } as TopLevelSpec;
 }
 
-function median(v: number[]): number {
+function darkFrom(v: number[]): number {
   if (v.length === 0) return 0;
-  const s = [...v].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)];
+  const lo = Math.min(...v);
+  const hi = Math.max(...v);
+  return lo + 0.6 * (hi - lo);
 }
+

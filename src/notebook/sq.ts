@@ -49,8 +49,8 @@ export function rouletteDemo(opts: RouletteDemoOptions = {}): { rows: Row[]; err
   const errors = Array.from(sqRelativeErrors(kernel, q));
   q.dispose();
   const rules: Array<{ rule: SqRule; label: string }> = [
-    { rule: 'paper', label: 'paper: quantize, p ∝ 1/e' },
-    { rule: 'code', label: 'Caffe code: keep float, p ∝ e' },
+    { rule: 'paper', label: 'paper: quantize ∝ 1/e' },
+    { rule: 'code', label: 'code: keep float ∝ e' },
   ];
   const rows: Row[] = [];
   for (const { rule, label } of rules) {
