@@ -554,9 +554,10 @@ await showFigure(run, 'accuracy');
 %% md
 ## Comparison: accuracy and memory
 %% code
-await showFigure(run, 'methods');
+import { zooTable, zooBars } from './src/notebook/costs';
+
+await showPlot(zooBars(run.variants, 'LeNet-5 / MNIST: final test accuracy and memory at the stored bit-widths'));
 %% code
-import { zooTable } from './src/notebook/costs';
 
 showTable(zooTable(run.variants), { caption: 'LeNet-5 / MNIST: final test accuracy, drop against float, memory at the stored bit-widths' });
 %% md

@@ -22,6 +22,8 @@ export interface MaryLenetMnistConfig extends MaryTrainConfig {
   /** Also train the float LeNet-5 baseline (variant 'fp'). */
   fp: boolean;
   fpEpochs: number;
+  /** Learning rate x0.1 at these epochs of the float baseline (as lenet-mnist). */
+  fpMilestones: number[];
   logSigma2Init: number;
   limitTrain: number;
   limitTest: number;
@@ -31,12 +33,12 @@ export const maryLenetMnist: Experiment<MaryLenetMnistConfig> = {
   name: 'mary-lenet-mnist',
   description: 'Bayesian asymmetric M-ary LeNet-5 on MNIST (Chien & Chang): M = 2, 3, 4, multiple spike-and-slab vs Gaussian prior, vs float.',
   defaults: {
-    dataset: 'mnist', Ms: [2, 3, 4], priors: ['spikeslab', 'gaussian'], fp: true, fpEpochs: 12,
-    epochs: 12, batchSize: 128, lr: 1e-3, milestones: [8, 11], klWarmupEpochs: 1, klLambda: 1, trainForward: 'mean',
+    dataset: 'mnist', Ms: [2, 3, 4], priors: ['spikeslab', 'gaussian'], fp: true, fpEpochs: 12, fpMilestones: [8, 11],
+    epochs: 6, batchSize: 128, lr: 1e-3, milestones: [4, 5], klWarmupEpochs: 1, klLambda: 3, trainForward: 'ste',
     slabWidth: 0.075, gaussianPriorLogSigma2: -4, clipValue: 0, mcSamples: 10, logSigma2Init: -10,
     seed: 1, limitTrain: 0, limitTest: 0,
   },
-  smoke: { Ms: [3], epochs: 2, fpEpochs: 1, milestones: [], limitTrain: 1024, limitTest: 500, mcSamples: 3 },
+  smoke: { Ms: [3], epochs: 2, fpEpochs: 1, milestones: [], fpMilestones: [], limitTrain: 1024, limitTest: 500, mcSamples: 3 },
   async run(cfg, ctx) {
     for (const M of cfg.Ms) {
       if (!Number.isInteger(M) || M < 2 || M > 8) throw new Error(`--Ms: M must be an integer from 2 to 8, got ${M}`);
@@ -53,7 +55,7 @@ export const maryLenetMnist: Experiment<MaryLenetMnistConfig> = {
       const res = await fit(model, ds, {
         epochs: cfg.fpEpochs, batchSize: cfg.batchSize, seed: cfg.seed, variant: 'fp',
         optimizer: { name: 'adam', lr: cfg.lr },
-        schedule: { name: 'multistep', milestones: cfg.milestones.map((m) => Math.round((m * cfg.fpEpochs) / cfg.epochs)), gamma: 0.1 },
+        schedule: { name: 'multistep', milestones: cfg.fpMilestones, gamma: 0.1 },
         checkpointDir: path.join(ctx.outDir, 'checkpoints', 'fp'), resume: ctx.resume, progress: ctx.progress,
       }, {
         onEpochEnd: (row, all) => {

@@ -9,6 +9,7 @@ import { engineInfo } from '../engine';
 import { maryMemory } from '../experiments/maryCommon';
 import { buildModel, methodOptions } from '../models';
 import { summary } from '../summary';
+import { methodBars, type TopLevelSpec } from '../plots';
 import type { Row } from '../plots/types';
 
 const isMary = (model: string) => model.startsWith('mary-');
@@ -167,6 +168,15 @@ export function zooTable(variants: Array<Record<string, unknown>>): Row[] {
     compression: typeof v.compressionRatio === 'number' ? round(v.compressionRatio) : null,
     epochs: typeof v.epochs === 'number' ? v.epochs : null,
   }));
+}
+
+/** Final test accuracy and memory per method, side by side (the zoo's comparison figure). */
+export function zooBars(variants: Array<Record<string, unknown>>, title: string): TopLevelSpec {
+  const rows = variants.map((v) => ({
+    method: String(v.name), testAccuracy: v.testAccuracy as number,
+    memoryKiB: typeof v.memoryKiB === 'number' ? round(v.memoryKiB) : null,
+  }));
+  return methodBars({ rows, x: 'method', y: 'testAccuracy', memory: 'memoryKiB', titles: { memoryKiB: 'model memory (KiB)' }, title });
 }
 
 /**

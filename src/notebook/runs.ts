@@ -86,12 +86,27 @@ function readJson(file: string): Record<string, unknown> | null {
   }
 }
 
-/** A finished, full-size run in `dir` whose configuration is `config`, or null. */
-function finishedRun(dir: string, config: Config): { summary: Record<string, unknown>; run: Record<string, unknown> } | null {
+/** Top-level keys whose values differ between two configs (missing on either side included). */
+function differingKeys(a: Config, b: Config): string[] {
+  const keys = [...new Set([...Object.keys(a ?? {}), ...Object.keys(b ?? {})])];
+  return keys.filter((k) => canonical(a?.[k]) !== canonical(b?.[k]));
+}
+
+/**
+ * A finished, full-size run in `dir` whose configuration is `config`, or null. With `anyConfig`, a finished
+ * run with another configuration counts too (committed results written before an option was added to the
+ * experiment): it is loaded with a note naming the keys that differ, rather than retrained for hours.
+ */
+function finishedRun(dir: string, config: Config, anyConfig = false): { summary: Record<string, unknown>; run: Record<string, unknown> } | null {
   const summary = readJson(path.join(dir, 'summary.json'));
   const run = readJson(path.join(dir, 'run.json'));
   if (!summary || !run || summary.smoke || !fs.existsSync(path.join(dir, 'metrics.csv'))) return null;
-  return canonical(run.config) === canonical(config) ? { summary, run } : null;
+  const diff = differingKeys(run.config as Config, config);
+  if (diff.length === 0) return { summary, run };
+  if (!anyConfig) return null;
+  console.log(`note: ${path.relative(process.cwd(), dir)} was trained with a different configuration in ${diff.join(', ')} ` +
+    '(the experiment changed since); loading it anyway. RETRAIN = true trains the current configuration.');
+  return { summary, run };
 }
 
 async function load(name: string, dir: string, found: { summary: Record<string, unknown>; run: Record<string, unknown> }): Promise<NotebookRun> {
@@ -134,7 +149,7 @@ export async function trainOrLoad(name: string, req: RunRequest = {}): Promise<N
     const isDefault = canonical(config) === canonical(exp.defaults);
     const hash = crypto.createHash('sha256').update(canonical(config)).digest('hex').slice(0, 8);
     outDir = path.resolve(isDefault ? path.join('results', name) : path.join('build', 'notebooks-runs', `${name}-${hash}`));
-    const found = req.retrain ? null : finishedRun(outDir, config);
+    const found = req.retrain ? null : finishedRun(outDir, config, isDefault);
     if (found) {
       const run = await load(name, outDir, found);
       console.log(describeRun(run));
