@@ -641,7 +641,7 @@ import { scatter } from './src/notebook/specs';
 import { showPlot, showTable, sqStages } from './src/plots';
 
 const demo = rouletteDemo({ channels: 16, ratio: 0.5, draws: 2000 });
-await showPlot(scatter({ rows: demo.rows, x: 'relativeError', y: 'probabilityQuantized', color: 'selection', line: true, title: 'SQ at r = 50 %: probability that a channel is quantized', titles: { relativeError: 'relative BWN error e_c of the channel', probabilityQuantized: 'probability of being quantized' } }));
+await showPlot(scatter({ rows: demo.rows, x: 'relativeError', y: 'probabilityQuantized', color: 'selection', colors: ['#e15759', '#4e79a7'], line: true, title: 'SQ at r = 50 %: probability that a channel is quantized', titles: { relativeError: 'relative BWN error e_c of the channel', probabilityQuantized: 'probability of being quantized' } }));
 %% md
 ## Data
 %% code
@@ -780,7 +780,7 @@ const lenets = methodModels('lenet5', METHODS);
 const lenetTimes = timeInference(lenets, { batch: TIMING.lenetBatch, warmup: TIMING.warmup, repeats: TIMING.repeats });
 disposeTimed(lenets);
 showTable(lenetTimes, { caption: 'LeNet-5, batch ' + TIMING.lenetBatch + ', backend ' + engine.backend });
-await showPlot(methodBars({ rows: lenetTimes, x: 'model', y: 'time / reference', title: 'LeNet-5 inference time relative to float (1 = same speed)' }));
+await showPlot(methodBars({ rows: lenetTimes, x: 'variant', y: 'time / reference', title: 'LeNet-5 inference time relative to float (1 = same speed)' }));
 %% md
 The Bayesian M-ary LeNet-5 in its three inference modes: \`quantized\` (every weight replaced by its level: the
 deployed network), \`mean\` (posterior means) and \`sample\` (one weight sample: one term of the Monte-Carlo

@@ -14,7 +14,7 @@ function git(cmd: string): string | null {
 export function provenance(engine: EngineInfo | null) {
   const dirty = git('status --porcelain --untracked-files=no -- src');
   return {
-    command: ['npm run experiment --', ...process.argv.slice(3)].join(' '),
+    command: ['npm run experiment --', ...process.argv.slice(2)].join(' '),
     argv: process.argv.slice(1),
     commit: git('rev-parse HEAD'),
     srcDirty: dirty == null ? null : dirty.length > 0,

@@ -132,7 +132,7 @@ export function timeInference(entries: TimedModel[], opts: TimingOptions = {}): 
   const ref = median(times[0]);
   const backend = engineInfo()?.backend ?? tf.getBackend();
   return entries.map((e, i) => ({
-    model: e.label, backend, batch, 'ms / batch (median)': round(median(times[i])), 'ms / batch (min)': round(Math.min(...times[i])),
+    variant: e.label, backend, batch, 'ms / batch (median)': round(median(times[i])), 'ms / batch (min)': round(Math.min(...times[i])),
     'µs / example': round((1000 * median(times[i])) / batch, 1), 'time / reference': round(median(times[i]) / ref),
   }));
 }

@@ -59,6 +59,8 @@ export interface ScatterOptions {
   titles?: Record<string, string>;
   /** Connect the points of each colour in x order (default false). */
   line?: boolean;
+  /** Colours of the `color` values in first-seen order (default: the method palette). */
+  colors?: string[];
   width?: number;
   height?: number;
 }
@@ -72,7 +74,11 @@ export function scatter(opts: ScatterOptions): TopLevelSpec {
     x: { field: opts.x, type: 'quantitative', title: ax.title, axis: { format: ax.format }, scale: { zero: false } },
     y: { field: opts.y, type: 'quantitative', title: ay.title, axis: { format: ay.format } },
   };
-  if (color) enc.color = { field: color, type: 'nominal', title: humanize(color), scale: colorScale(distinct(opts.rows, color)) };
+  if (color) {
+    const names = distinct(opts.rows, color);
+    const scale = opts.colors ? { domain: names, range: opts.colors.slice(0, names.length) } : colorScale(names);
+    enc.color = { field: color, type: 'nominal', title: humanize(color), scale };
+  }
   return {
     $schema: SCHEMA,
     title: opts.title ?? `${humanize(opts.y)} against ${humanize(opts.x)}`,
