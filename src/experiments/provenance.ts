@@ -11,10 +11,17 @@ function git(cmd: string): string | null {
   }
 }
 
-export function provenance(engine: EngineInfo | null) {
+/** How the run was started: the CLI's own command line, or a call from a notebook or script. */
+function commandOf(experiment: string, overrides: Record<string, string>, smoke: boolean): string {
+  if (/experiment\.ts$/.test(process.argv[1] ?? '')) return ['npm run experiment --', ...process.argv.slice(2)].join(' ');
+  const opts = Object.entries(overrides).map(([k, v]) => `--${k} ${v}`);
+  return [`runExperiment('${experiment}')${smoke ? ' --smoke' : ''}`, ...opts, `(from ${process.argv[1] ?? 'node'})`].join(' ');
+}
+
+export function provenance(engine: EngineInfo | null, experiment = '', overrides: Record<string, string> = {}, smoke = false) {
   const dirty = git('status --porcelain --untracked-files=no -- src');
   return {
-    command: ['npm run experiment --', ...process.argv.slice(2)].join(' '),
+    command: commandOf(experiment, overrides, smoke),
     argv: process.argv.slice(1),
     commit: git('rev-parse HEAD'),
     srcDirty: dirty == null ? null : dirty.length > 0,

@@ -54,7 +54,7 @@ export async function runExperiment(name: string, opts: RunOptions = {}): Promis
     outDir, smoke: !!opts.smoke, resume: !opts.fresh, engine, live, progress: opts.progress ?? 'auto', onEpoch: opts.onEpoch,
   };
   const started = Date.now();
-  const prov = provenance(engine);
+  const prov = provenance(engine, name, opts.overrides ?? {}, !!opts.smoke);
   try {
     const result = await exp.run(config, ctx);
     await writeMetrics(outDir, result.history);

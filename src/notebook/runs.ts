@@ -5,6 +5,8 @@
  *    asked for (and RETRAIN is false); otherwise the full experiment is trained. A configuration that differs
  *    from the defaults trains into build/notebooks-runs/<name>-<hash>/, so committed results are never
  *    overwritten by a notebook experiment, and re-running the notebook loads that run instead of training again.
+ *    Committed results of the default configuration are loaded even when the experiment gained options since
+ *    they were trained (a note names the keys that differ; RETRAIN retrains).
  * While training, a curves chart redraws in place after every epoch (liveCurves).
  */
 import * as crypto from 'node:crypto';
@@ -14,7 +16,6 @@ import type * as tf from '@tensorflow/tfjs';
 import type { Config } from '../experiments/config';
 import { getExperiment, resolveConfig, runExperiment } from '../experiments/run';
 import type { VariantSummary } from '../experiments/types';
-import { experiments } from '../experiments/registry';
 import { liveCurves, readCsv, showPlot, type CurvesOptions, type Row, type TopLevelSpec } from '../plots';
 import { hasCheckpoint, loadCheckpoint } from '../train';
 import { size as currentSize, type Size } from './index';
@@ -51,11 +52,6 @@ export interface NotebookRun {
   /** run.json: command, commit, backend, machine, seconds. */
   provenance: Record<string, unknown>;
   figures: string[];
-}
-
-/** True when the experiment is registered (the notebooks of experiments still being written check this). */
-export function hasExperiment(name: string): boolean {
-  return experiments.some((e) => e.name === name);
 }
 
 /** Config (nested plain data) -> the CLI's `--key value` strings: dotted keys, arrays comma-joined. */

@@ -20,6 +20,9 @@ export const theme: Config = {
 
 /** "testAccuracy" -> "test accuracy", "quant_loss" -> "quant loss": a readable default axis title. */
 export function humanize(field: string): string {
+  // Units keep their case and go in parentheses: memoryKiB -> "memory (KiB)".
+  const unit = /(KiB|MiB|KB|MB)$/.exec(field);
+  if (unit && field.length > unit[0].length) return `${humanize(field.slice(0, -unit[0].length))} (${unit[0]})`;
   return field
     .replace(/([a-z0-9])([A-Z])/g, '$1 $2')
     .replace(/[_-]+/g, ' ')
