@@ -3,6 +3,7 @@
  * per-position bias (shape (out, H, W)) ties the layer to one image size and is not what the paper describes.
  */
 import * as tf from '@tensorflow/tfjs';
+import { convOutputLength } from '../layers/quantConv2d';
 import { VariationalLayer, type VariationalBaseArgs } from './variationalLayer';
 
 export interface VariationalConv2DArgs extends VariationalBaseArgs {
@@ -49,9 +50,12 @@ export class VariationalConv2D extends VariationalLayer {
 
   override computeOutputShape(inputShape: tf.Shape | tf.Shape[]): tf.Shape {
     const s = (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as tf.Shape;
-    const dim = (n: number | null, k: number, st: number): number | null =>
-      n == null ? null : this.padding === 'same' ? Math.ceil(n / st) : Math.floor((n - k) / st) + 1;
-    return [s[0], dim(s[1], this.kernelSize[0], this.strides[0]), dim(s[2], this.kernelSize[1], this.strides[1]), this.filters];
+    return [
+      s[0],
+      convOutputLength(s[1], this.kernelSize[0], this.strides[0], this.padding),
+      convOutputLength(s[2], this.kernelSize[1], this.strides[1], this.padding),
+      this.filters,
+    ];
   }
 
   override getConfig(): tf.serialization.ConfigDict {
