@@ -37,8 +37,8 @@ export const zooMnist: Experiment<ZooMnistConfig> = {
   name: 'zoo-mnist',
   description: "All quantization methods (nnabla's nine + BWN, TWN, SQ-BWN, SQ-TWN, float) on LeNet-5 / MNIST.",
   defaults: {
-    dataset: 'mnist', methods: METHOD_NAMES.slice(), epochs: 8, sqStageEpochs: 2, batchSize: 128, lr: 1e-3,
-    milestones: [5, 7], inqEpochs: [1, 2, 3, 4, 5], seed: 1, limitTrain: 0, limitTest: 0,
+    dataset: 'mnist', methods: METHOD_NAMES.slice(), epochs: 5, sqStageEpochs: 2, batchSize: 128, lr: 1e-3,
+    milestones: [3, 4], inqEpochs: [1, 2, 3, 4, 5], seed: 1, limitTrain: 0, limitTest: 0,
   },
   smoke: { epochs: 1, sqStageEpochs: 1, limitTrain: 1024, limitTest: 512, milestones: [], inqEpochs: [1] },
   async run(cfg, ctx) {
