@@ -128,3 +128,20 @@ test('setLearningRate changes the step size of every optimizer', async () => {
     opt.dispose();
   }
 });
+
+test('resuming a checkpoint written under other settings is a clear error', async () => {
+  const ds = quadrantDataset(64, 16);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'qnn-ckpt-fp-'));
+  const m1 = tinyConvNet();
+  await fit(m1, ds, { ...base, epochs: 1, checkpointDir: dir });
+  m1.dispose();
+  const m2 = tinyConvNet();
+  await assert.rejects(
+    fit(m2, ds, { ...base, epochs: 2, batchSize: 16, checkpointDir: dir, resume: true }),
+    /written with other settings .*Use --fresh/,
+  );
+  // More epochs with the same settings is a continuation, not a conflict.
+  const r = await fit(m2, ds, { ...base, epochs: 2, checkpointDir: dir, resume: true });
+  assert.equal(r.resumedFromEpoch, 1);
+  m2.dispose();
+});

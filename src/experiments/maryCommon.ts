@@ -125,6 +125,7 @@ export async function trainMaryVariant(
     optimizer: { name: 'adam', lr: cfg.lr }, schedule: cfg.schedule ?? { name: 'multistep', milestones: cfg.milestones, gamma: 0.1 },
     clipValue: cfg.clipValue > 0 ? cfg.clipValue : undefined, augment: cfg.augment, normalize: cfg.normalize,
     checkpointDir: path.join(ctx.outDir, 'checkpoints', name), resume: ctx.resume, progress: ctx.progress,
+    fingerprint: JSON.stringify({ spec, klLambda: cfg.klLambda, klWarmupEpochs: cfg.klWarmupEpochs }),
   };
   const res = await fit(model, ds, fitCfg, {
     beforeEpoch: () => {

@@ -37,6 +37,11 @@ export interface FitConfig {
   /** Continue from the checkpoint in checkpointDir when one exists. */
   resume?: boolean;
   progress?: ProgressMode;
+  /**
+   * What else defines the run (e.g. the experiment's KL settings). With the training settings and the data it
+   * forms the checkpoint's fingerprint: resuming a checkpoint written under other settings is an error.
+   */
+  fingerprint?: string;
 }
 
 export type HistoryRow = Record<string, number | string>;
@@ -80,6 +85,12 @@ function layersWithAfterStep(model: tf.LayersModel): AfterStepLayer[] {
 /** LayerVariable.read() is typed as Tensor but is the underlying tf.Variable. */
 function varOf(v: tf.LayerVariable): tf.Variable {
   return v.read() as tf.Variable;
+}
+
+/** Settings a checkpoint must share to be resumed; `epochs` is left out so a finished run can be extended. */
+function fingerprintOf(cfg: FitConfig, ds: ImageDataset): string {
+  const { epochs, checkpointDir, resume, progress, ...rest } = cfg;
+  return JSON.stringify({ ...rest, data: [ds.name, ds.train.count, ds.test.count] });
 }
 
 function validate(cfg: FitConfig): void {
@@ -129,6 +140,11 @@ export async function fit(
 
   if (cfg.resume && cfg.checkpointDir && hasCheckpoint(cfg.checkpointDir)) {
     const st = await loadCheckpoint(cfg.checkpointDir, model, optimizer);
+    const saved = st.extra?.fingerprint;
+    if (saved != null && saved !== fingerprintOf(cfg, ds)) {
+      throw new Error(`The checkpoint in ${cfg.checkpointDir} was written with other settings ` +
+        `(${String(saved)}) than this run (${fingerprintOf(cfg, ds)}). Use --fresh to start over, or --out for a new folder.`);
+    }
     startEpoch = st.epoch;
     step = st.step;
     history = st.history;
@@ -202,7 +218,7 @@ export async function fit(
         `acc ${((row.trainAccuracy as number) * 100).toFixed(2)}% | test acc ${(test.accuracy * 100).toFixed(2)}%` +
         `${extraText ? ' | ' + extraText : ''} | ${(row.seconds as number).toFixed(1)} s`);
       if (cfg.checkpointDir) {
-        await saveCheckpoint(cfg.checkpointDir, model, optimizer, { epoch: epoch + 1, step, rngState: rng.getState(), history });
+        await saveCheckpoint(cfg.checkpointDir, model, optimizer, { epoch: epoch + 1, step, rngState: rng.getState(), history, extra: { fingerprint: fingerprintOf(cfg, ds) } });
       }
       await hooks.onEpochEnd?.(row, history);
     }
