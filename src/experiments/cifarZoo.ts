@@ -14,6 +14,7 @@ import * as path from 'node:path';
 import { methodPreset, type ModelName } from '../models';
 import { curves, methodBars, savePlot, sqStages } from '../plots';
 import { writeCsv } from '../plots/table';
+import { sqRatioSchedule } from '../quantizers';
 import type { OptimizerConfig, ScheduleConfig, FitConfig } from '../train';
 import { loadCifarForExperiment, type CifarDataConfig } from './cifarData';
 import { trainMethods } from './zooCommon';
@@ -56,7 +57,7 @@ function makeCifarZoo(name: string, description: string, defaults: CifarZooConfi
       await savePlot(methodBars({ rows: r.table, x: 'method', y: 'testAccuracy', memory: 'memoryKiB', title: `${title}: final test accuracy and memory` }), path.join(ctx.outDir, 'methods'));
       const stageRows = r.variants.flatMap((v) => {
         const acc = v.stageAccuracies as number[] | undefined;
-        return acc ? acc.map((a, i) => ({ method: v.name, ratio: [0.5, 0.75, 0.875, 1][i], testAccuracy: a })) : [];
+        return acc ? acc.map((a, i) => ({ method: v.name, ratio: sqRatioSchedule[i], testAccuracy: a })) : [];
       });
       if (stageRows.length > 0) {
         const baselines = r.variants.filter((v) => !v.stageAccuracies).map((v) => ({ name: v.name, value: v.testAccuracy }));

@@ -3,11 +3,11 @@
  * is compared with, and the smallest end-to-end check of the engine, data and training loop.
  */
 import * as path from 'node:path';
-import { loadDataset } from '../data';
+import { loadDataset, type ImageDataset } from '../data';
 import { buildModel } from '../models';
-import { fit, type FitConfig } from '../train';
+import { fit, type HistoryRow } from '../train';
 import { curves, savePlot } from '../plots';
-import type { Experiment } from './types';
+import type { Experiment, ExperimentContext, VariantSummary } from './types';
 
 export interface LenetMnistConfig {
   [key: string]: unknown;
@@ -23,6 +23,34 @@ export interface LenetMnistConfig {
   limitTest: number;
 }
 
+/**
+ * Train the float LeNet-5 (variant 'fp'): Adam, lr x0.1 at the milestones. Shared with mary-lenet-mnist, whose
+ * float baseline must be this exact run. `before` are rows of earlier variants, for the live curves.
+ */
+export async function trainFloatLenet5(
+  ds: ImageDataset,
+  o: { epochs: number; batchSize: number; lr: number; milestones: number[]; seed: number },
+  ctx: ExperimentContext,
+  before: HistoryRow[] = [],
+): Promise<{ history: HistoryRow[]; variant: VariantSummary }> {
+  const model = buildModel('lenet5', { seed: o.seed, inputShape: [ds.height, ds.width, ds.channels], numClasses: ds.numClasses });
+  const res = await fit(model, ds, {
+    epochs: o.epochs, batchSize: o.batchSize, seed: o.seed, variant: 'fp',
+    optimizer: { name: 'adam', lr: o.lr },
+    schedule: { name: 'multistep', milestones: o.milestones, gamma: 0.1 },
+    checkpointDir: path.join(ctx.outDir, 'checkpoints', 'fp'), resume: ctx.resume, progress: ctx.progress,
+  }, {
+    onEpochEnd: (row, all) => {
+      ctx.live?.update([...before, ...all]);
+      ctx.onEpoch?.(row, [...before, ...all]);
+    },
+  });
+  res.optimizer.dispose();
+  model.dispose();
+  const last = res.history[res.history.length - 1];
+  return { history: res.history, variant: { name: 'fp', testAccuracy: last.testAccuracy as number, epochs: res.history.length } };
+}
+
 export const lenetMnist: Experiment<LenetMnistConfig> = {
   name: 'lenet-mnist',
   description: 'Full-precision LeNet-5 (6-16-120-84-10 + batch norm) on MNIST, Adam; the float baseline.',
@@ -30,27 +58,9 @@ export const lenetMnist: Experiment<LenetMnistConfig> = {
   smoke: { epochs: 2, limitTrain: 2000, limitTest: 1000 },
   async run(cfg, ctx) {
     const ds = await loadDataset(cfg.dataset, { limitTrain: cfg.limitTrain || undefined, limitTest: cfg.limitTest || undefined });
-    const model = buildModel('lenet5', { seed: cfg.seed, inputShape: [ds.height, ds.width, ds.channels], numClasses: ds.numClasses });
-    const fitCfg: FitConfig = {
-      epochs: cfg.epochs, batchSize: cfg.batchSize, seed: cfg.seed, variant: 'fp',
-      optimizer: { name: 'adam', lr: cfg.lr },
-      schedule: { name: 'multistep', milestones: cfg.milestones, gamma: 0.1 },
-      checkpointDir: path.join(ctx.outDir, 'checkpoints', 'fp'), resume: ctx.resume, progress: ctx.progress,
-    };
-    const { history } = await fit(model, ds, fitCfg, {
-      onEpochEnd: (row, all) => {
-        ctx.live?.update(all);
-        ctx.onEpoch?.(row, all);
-      },
-    });
-    const last = history[history.length - 1];
+    const { history, variant } = await trainFloatLenet5(ds, cfg, ctx);
     const fig = 'accuracy';
     await savePlot(curves({ rows: history, x: 'epoch', y: ['testAccuracy', 'trainLoss'], color: 'variant', title: 'LeNet-5 on MNIST (float32)' }), path.join(ctx.outDir, fig));
-    model.dispose();
-    return {
-      history,
-      variants: [{ name: 'fp', testAccuracy: last.testAccuracy as number, epochs: history.length }],
-      figures: [fig],
-    };
+    return { history, variants: [variant], figures: [fig] };
   },
 };

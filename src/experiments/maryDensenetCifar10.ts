@@ -11,7 +11,7 @@ import { buildModel } from '../models';
 import { curves, methodBars, savePlot, weightHistogram } from '../plots';
 import type { HistoryRow } from '../train';
 import { loadCifarForExperiment, type CifarDataConfig } from './cifarData';
-import { checkTrainForward, trainMaryVariant, variantName, type MaryTrainConfig } from './maryCommon';
+import { checkPriors, checkTrainForward, trainMaryVariant, variantName, type MaryTrainConfig } from './maryCommon';
 import type { Experiment, VariantSummary } from './types';
 
 export interface MaryDensenetConfig extends MaryTrainConfig, CifarDataConfig {
@@ -38,7 +38,7 @@ export const maryDensenetCifar10: Experiment<MaryDensenetConfig> = {
   },
   smoke: { fixture: true, depth: 10, epochs: 2, limitTrain: 256, limitTest: 100, klWarmupEpochs: 1, mcSamples: 2, decayStart: 1 },
   async run(cfg, ctx) {
-    for (const p of cfg.priors) if (!['spikeslab', 'gaussian'].includes(p)) throw new Error(`--priors: unknown prior '${p}' (use spikeslab, gaussian)`);
+    checkPriors(cfg.priors);
     const ds = await loadCifarForExperiment(cfg, ctx.outDir);
     const history: HistoryRow[] = [];
     const variants: VariantSummary[] = [];

@@ -9,9 +9,10 @@
 import * as path from 'node:path';
 import { loadDataset } from '../data';
 import { buildModel } from '../models';
-import { fit, type HistoryRow } from '../train';
+import type { HistoryRow } from '../train';
+import { trainFloatLenet5 } from './lenetMnist';
 import { curves, methodBars, savePlot, weightHistogram } from '../plots';
-import { checkTrainForward, trainMaryVariant, variantName, type MaryTrainConfig } from './maryCommon';
+import { checkPriors, checkTrainForward, trainMaryVariant, variantName, type MaryTrainConfig } from './maryCommon';
 import type { Experiment, VariantSummary } from './types';
 
 export interface MaryLenetMnistConfig extends MaryTrainConfig {
@@ -43,7 +44,7 @@ export const maryLenetMnist: Experiment<MaryLenetMnistConfig> = {
     for (const M of cfg.Ms) {
       if (!Number.isInteger(M) || M < 2 || M > 8) throw new Error(`--Ms: M must be an integer from 2 to 8, got ${M}`);
     }
-    for (const p of cfg.priors) if (!['spikeslab', 'gaussian'].includes(p)) throw new Error(`--priors: unknown prior '${p}' (use spikeslab, gaussian)`);
+    checkPriors(cfg.priors);
     const ds = await loadDataset(cfg.dataset, { limitTrain: cfg.limitTrain || undefined, limitTest: cfg.limitTest || undefined });
     const inputShape: [number, number, number] = [ds.height, ds.width, ds.channels];
     const history: HistoryRow[] = [];
@@ -51,22 +52,9 @@ export const maryLenetMnist: Experiment<MaryLenetMnistConfig> = {
     const figures: string[] = [];
 
     if (cfg.fp) {
-      const model = buildModel('lenet5', { seed: cfg.seed, inputShape, numClasses: ds.numClasses });
-      const res = await fit(model, ds, {
-        epochs: cfg.fpEpochs, batchSize: cfg.batchSize, seed: cfg.seed, variant: 'fp',
-        optimizer: { name: 'adam', lr: cfg.lr },
-        schedule: { name: 'multistep', milestones: cfg.fpMilestones, gamma: 0.1 },
-        checkpointDir: path.join(ctx.outDir, 'checkpoints', 'fp'), resume: ctx.resume, progress: ctx.progress,
-      }, {
-        onEpochEnd: (row, all) => {
-          ctx.live?.update([...history, ...all]);
-          ctx.onEpoch?.(row, [...history, ...all]);
-        },
-      });
-      res.optimizer.dispose();
-      model.dispose();
-      history.push(...res.history);
-      variants.push({ name: 'fp', testAccuracy: res.history[res.history.length - 1].testAccuracy as number, epochs: res.history.length });
+      const r = await trainFloatLenet5(ds, { ...cfg, epochs: cfg.fpEpochs, milestones: cfg.fpMilestones }, ctx, history);
+      history.push(...r.history);
+      variants.push(r.variant);
     }
 
     for (const M of cfg.Ms) {
