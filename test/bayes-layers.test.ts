@@ -185,3 +185,28 @@ test('M outside 2..8 is rejected when the layer is made', () => {
   assert.throws(() => new VariationalDense({ M: 1, units: 2 }), /2\.\.8/);
   assert.throws(() => new VariationalConv2D({ M: 9, filters: 2, kernelSize: 3 }), /2\.\.8/);
 });
+
+test('separateLevels on a layer keeps M distinct levels and each stored slot keeps its place', () => {
+  const layer = new VariationalDense({ M: 3, units: 2, seed: 4, inputShape: [3] });
+  tf.sequential({ layers: [layer] });
+  // Weights: theta, log_sigma2, levels, bias. Stored out of order with two levels merged: slot 0 = 0.2, slots 1, 2 = -0.1.
+  const ws = layer.getWeights();
+  layer.setWeights([ws[0], ws[1], tf.tensor1d([0.2, -0.1, -0.1]), ws[3]]);
+  assert.equal(layer.separateLevels(0.25), true);
+  const after = Array.from(layer.getWeights()[2].dataSync());
+  assert.ok(Math.abs(after[0] - 0.2) < 1e-7, 'the untouched level stays in its slot');
+  assert.ok(after[1] < after[2] && after[2] - after[1] > 0.03, `${after}`);
+  assert.equal(new Set(layer.levelsValues()).size, 3);
+  assert.equal(layer.separateLevels(0.25), false, 'a second call has nothing to move');
+});
+
+test('klDivergence perLayerMean averages each layer over its weights before summing layers', () => {
+  const model = tinyModel();
+  const prior = { kind: 'spikeSlab' as const };
+  const layers = variationalLayers(model);
+  const expected = layers.reduce((s, l) => s + tf.tidy(() => l.kl(prior).dataSync()[0]) / l.numWeights(), 0);
+  const got = tf.tidy(() => klDivergence(model, prior, { perLayerMean: true }).dataSync()[0]);
+  assert.ok(Math.abs(got - expected) < 1e-5 * Math.abs(expected), `${got} vs ${expected}`);
+  const sum = tf.tidy(() => klDivergence(model, prior).dataSync()[0]);
+  assert.ok(sum > got * 5, 'the plain sum weighs every weight once');
+});

@@ -2,7 +2,7 @@ import test from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { initEngine } from '../src/engine';
-import { assignLevels, checkM, defaultLevelSpread, initLevels, partitions, sortLevels } from '../src/bayes/levels';
+import { assignLevels, checkM, defaultLevelSpread, initLevels, partitions, separateLevels, sortLevels } from '../src/bayes/levels';
 
 test.before(async () => {
   await initEngine({ backend: 'wasm' });
@@ -72,4 +72,25 @@ test('Q(theta) is differentiable w.r.t. the levels: each level gets the upstream
   assert.deepEqual(Array.from(g.dataSync()), [2, 1, 2]);
   const gt = tf.grad((t: tf.Tensor) => tf.sum(assignLevels(t, tf.tensor1d([-0.5, 0, 0.75])).quantized))(theta);
   assert.deepEqual(Array.from(gt.dataSync()), [0, 0, 0, 0, 0]); // piecewise constant in theta
+});
+
+test('separateLevels: pushes too-close neighbours apart about their midpoint, leaves spaced levels alone', () => {
+  // Span 0.3 over M-1 = 2 gaps: mean spacing 0.15, a quarter of it is 0.0375.
+  // The pair (-0.1, -0.09) is spread about -0.095 to a quarter of the mean spacing of the final levels.
+  const r = separateLevels([0.2, -0.1, -0.09], 0.25);
+  const gap = (0.25 * (r[2] - r[0])) / 2;
+  assert.ok(Math.abs(r[0] + r[1] + 0.19) < 1e-12, `midpoint kept: ${r}`);
+  assert.ok(Math.abs(r[1] - r[0] - gap) < 1e-4 * gap, `${r}`);
+  assert.ok(gap > 0.0375 && gap < 0.04, `${gap}`);
+  assert.equal(r[2], 0.2);
+  // Already spaced: only sorted.
+  assert.deepEqual(separateLevels([0.3, -0.3, 0], 0.25), [-0.3, 0, 0.3]);
+  // Three merged levels in the middle of M = 4: every adjacent gap ends at least the target (up to rounding).
+  const m = separateLevels([-1, 0.5, 0.5, 0.5], 0.3);
+  const g = (0.3 * (m[3] - m[0])) / 3;
+  for (let k = 0; k + 1 < 4; k++) assert.ok(m[k + 1] - m[k] >= g * (1 - 1e-3), `${m}`);
+  // fraction 0 only sorts; all-equal levels have no scale and stay; fraction >= 1 is rejected.
+  assert.deepEqual(separateLevels([0.2, 0.1], 0), [0.1, 0.2]);
+  assert.deepEqual(separateLevels([0.1, 0.1, 0.1], 0.25), [0.1, 0.1, 0.1]);
+  assert.throws(() => separateLevels([0, 1], 1), /below 1/);
 });

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { initEngine } from '../src/engine';
 import { VariationalDense } from '../src/bayes/variationalDense';
-import { quantizationLoss, setMode } from '../src/bayes/modelOps';
+import { klDivergence, quantizationLoss, setMode } from '../src/bayes/modelOps';
 import { klTerm, klWarmup, negativeElbo } from '../src/bayes/elbo';
 import { mcPredict } from '../src/bayes/mcPredict';
 import type { PriorSpec } from '../src/bayes/priors';
@@ -85,6 +85,10 @@ test('klTerm is beta * KL / N (or an explicit scale)', () => {
   const s = tf.tidy(() => klTerm(model, prior, { numExamples: 200, klScale: 0.01 }).dataSync()[0]);
   assert.ok(Math.abs(s - 0.01 * kl) < 1e-6 * kl);
   assert.equal(tf.tidy(() => klTerm(model, prior, { numExamples: 200, klWeight: 0 }).dataSync()[0]), 0);
+  // The published code's scaling: β · Σ_layers KL_l / n_l, with no 1/N.
+  const layerMean = tf.tidy(() => klDivergence(model, prior, { perLayerMean: true }).dataSync()[0]);
+  const lm = tf.tidy(() => klTerm(model, prior, { numExamples: 200, klWeight: 0.5, perLayerMean: true }).dataSync()[0]);
+  assert.ok(Math.abs(lm - 0.5 * layerMean) < 1e-6 * layerMean);
 });
 
 test('seeded training is reproducible, learns, and the spike-and-slab prior shrinks the quantization loss', () => {

@@ -25,16 +25,21 @@ export interface KlTermOptions {
   numExamples: number;
   /** β, the warm-up weight (default 1). */
   klWeight?: number;
-  /** Overrides 1/N as the factor in front of the summed KL. */
+  /** Overrides the factor in front of the KL (default 1/N, or 1 with perLayerMean). */
   klScale?: number;
+  /**
+   * Average each layer's KL over its weights and sum the layers, as the published code does (with its
+   * bug fixed: every layer counts once), instead of the ELBO's sum over all weights / N.
+   */
+  perLayerMean?: boolean;
 }
 
 /** β · KL / N as a differentiable scalar, for a training loop's extra-loss hook. */
 export function klTerm(model: tf.LayersModel, prior: PriorSpec | undefined, opts: KlTermOptions): tf.Scalar {
-  const scale = (opts.klWeight ?? 1) * (opts.klScale ?? 1 / opts.numExamples);
+  const scale = (opts.klWeight ?? 1) * (opts.klScale ?? (opts.perLayerMean ? 1 : 1 / opts.numExamples));
   // Computed even when β = 0 (warm-up start): every variable then gets a (zero) gradient at every step, and
   // tfjs optimizers, which index their moment slots by position in the gradient list, never see it shift.
-  return tf.tidy(() => tf.mul(klDivergence(model, prior), scale) as tf.Scalar);
+  return tf.tidy(() => tf.mul(klDivergence(model, prior, { perLayerMean: opts.perLayerMean }), scale) as tf.Scalar);
 }
 
 /** The full per-example negative ELBO for integer or one-hot labels and logits. */

@@ -78,6 +78,36 @@ function withoutGradient(f: () => tf.Tensor, ...inputs: tf.Tensor[]): tf.Tensor 
   return op(...inputs);
 }
 
+/**
+ * Keep M distinct levels: sort them and push every adjacent pair closer than `fraction` of the mean spacing
+ * (span / (M-1)) apart, symmetrically about the pair's midpoint, until no pair is too close. Without this two
+ * levels can merge in training (nothing in the ELBO keeps them apart), and the layer then deploys M-1 values.
+ * Returns the levels ascending; fraction <= 0 only sorts.
+ */
+export function separateLevels(levels: number[], fraction: number): number[] {
+  const r = levels.slice().sort((a, b) => a - b);
+  const m = r.length;
+  if (!(fraction > 0) || m < 2) return r;
+  if (fraction >= 1) throw new Error(`separateLevels: fraction must be below 1, got ${fraction}`);
+  // Spreading a pair can widen the span and so the target gap: repeat until no pair is too close (a small
+  // tolerance absorbs float32 round trips, so an already separated layer is left alone).
+  for (let pass = 0; pass < 50; pass++) {
+    const gap = (fraction * (r[m - 1] - r[0])) / (m - 1);
+    if (!(gap > 0)) break; // all levels equal: no scale to separate them by
+    let moved = false;
+    for (let k = 0; k + 1 < m; k++) {
+      if (r[k + 1] - r[k] < gap * (1 - 1e-4)) {
+        const c = 0.5 * (r[k] + r[k + 1]);
+        r[k] = c - gap / 2;
+        r[k + 1] = c + gap / 2;
+        moved = true;
+      }
+    }
+    if (!moved) break;
+  }
+  return r;
+}
+
 /** The M-1 decision boundaries: midpoints between adjacent sorted levels. */
 export function partitions(sortedLevels: tf.Tensor): tf.Tensor1D {
   return tf.tidy(() => {

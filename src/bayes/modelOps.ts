@@ -42,11 +42,15 @@ export function modelPrior(model: tf.LayersModel): PriorSpec | undefined {
 
 /**
  * Σ_layers KL(q || prior), summed over every weight (scale it in the ELBO, see elbo.ts). Differentiable.
- * Without `prior`, the one attached to the model is used.
+ * Without `prior`, the one attached to the model is used. `perLayerMean` averages each layer's KL over its
+ * weights before summing the layers (the published code's scaling, which weighs small layers far more).
  */
-export function klDivergence(model: tf.LayersModel, prior: PriorSpec | undefined = modelPrior(model)): tf.Scalar {
+export function klDivergence(
+  model: tf.LayersModel, prior: PriorSpec | undefined = modelPrior(model), opts: { perLayerMean?: boolean } = {},
+): tf.Scalar {
   if (!prior) throw new Error('klDivergence: no prior given and none attached to the model (attachPrior)');
-  return sumOver(model, (l) => l.kl(prior));
+  // perLayerMean: Σ_layers KL_l / n_l, the published code's scaling (each layer's KL averaged over its weights).
+  return sumOver(model, (l) => (opts.perLayerMean ? tf.div(l.kl(prior), l.numWeights()) as tf.Scalar : l.kl(prior)));
 }
 
 /** Set the inference mode of every variational layer; returns the previous modes (for restoreModes). */

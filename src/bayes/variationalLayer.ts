@@ -14,7 +14,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { Rng } from '../util/random';
-import { assignLevels, checkM, defaultLevelSpread, initLevels, partitions, sortLevels } from './levels';
+import { assignLevels, checkM, defaultLevelSpread, initLevels, partitions, separateLevels, sortLevels } from './levels';
 import { priorKl, type PriorSpec } from './priors';
 
 export type VariationalMode = 'quantized' | 'mean' | 'sample';
@@ -202,6 +202,25 @@ export abstract class VariationalLayer extends tf.layers.Layer {
   /** The M levels, ascending. */
   levelsValues(): number[] {
     return Array.from(tf.tidy(() => this.sortedLevels()).dataSync());
+  }
+
+  /**
+   * Projection step after an optimizer update: keep adjacent levels at least `fraction` of the mean level
+   * spacing apart (see separateLevels), so the layer keeps M distinct values. Returns true if it moved any.
+   */
+  separateLevels(fraction: number): boolean {
+    if (!(fraction > 0) || !this.learnLevels) return false;
+    const now = Array.from(this.levelParams.read().dataSync());
+    const next = separateLevels(now, fraction);
+    // Write back in the stored order, so each level keeps its optimizer moments.
+    const order = now.map((_, i) => i).sort((a, b) => now[a] - now[b] || a - b);
+    const out = now.slice();
+    order.forEach((idx, k) => (out[idx] = next[k]));
+    if (out.every((v, i) => v === now[i])) return false;
+    const t = tf.tensor1d(out);
+    this.levelParams.write(t);
+    t.dispose();
+    return true;
   }
 
   /** The M-1 partitions (midpoints between adjacent levels), ascending. */

@@ -22,6 +22,17 @@ export interface MaryTrainConfig {
   klWarmupEpochs: number;
   /** λ in loss = CE + β·λ·KL/N; λ = 1 is the ELBO itself (KL summed over weights, N training examples). */
   klLambda: number;
+  /**
+   * 'elbo': λ·KL/N with KL summed over all weights. 'layerMean': λ·Σ_layers KL_l/n_l, the published code's
+   * scaling (each layer's KL averaged over its n_l weights), which weighs small layers (conv1, the classifier)
+   * hundreds of times more than the ELBO does.
+   */
+  klNormalization?: string;
+  /**
+   * After every step, adjacent levels of a layer closer than this fraction of its mean level spacing are
+   * pushed apart (0 = off), so no two levels merge and every layer deploys M distinct values.
+   */
+  minLevelGap?: number;
   /** Training forward pass: 'mean' (θ with local reparameterization) or 'ste' (Q(θ), straight-through to θ). */
   trainForward: string;
   /** Replaces the multistep schedule built from `milestones` (e.g. the seed's linear decay). */
@@ -43,6 +54,11 @@ export function priorSpec(name: string, cfg: MaryTrainConfig): PriorSpec {
 
 export function checkTrainForward(v: string): 'mean' | 'ste' {
   if (v !== 'mean' && v !== 'ste') throw new Error(`--trainForward must be 'mean' or 'ste', got '${v}'`);
+  return v;
+}
+
+export function checkKlNormalization(v: string): 'elbo' | 'layerMean' {
+  if (v !== 'elbo' && v !== 'layerMean') throw new Error(`--klNormalization must be 'elbo' or 'layerMean', got '${v}'`);
   return v;
 }
 
@@ -126,13 +142,20 @@ export async function trainMaryVariant(
   const name = variantName(M, prior);
   const stepsPerEpoch = numBatches(ds, 'train', { batchSize: cfg.batchSize });
   const N = ds.train.count;
+  const perLayerMean = checkKlNormalization(cfg.klNormalization ?? 'elbo') === 'layerMean';
+  const minLevelGap = cfg.minLevelGap ?? 0;
+  if (!(minLevelGap >= 0 && minLevelGap < 1)) throw new Error(`--minLevelGap must be in [0, 1), got ${minLevelGap}`);
+  const vls = variationalLayers(model);
   let stepInEpoch = 0;
   const fitCfg: FitConfig = {
     epochs: cfg.epochs, batchSize: cfg.batchSize, seed: cfg.seed, variant: name,
     optimizer: { name: 'adam', lr: cfg.lr }, schedule: cfg.schedule ?? { name: 'multistep', milestones: cfg.milestones, gamma: 0.1 },
     clipValue: cfg.clipValue > 0 ? cfg.clipValue : undefined, augment: cfg.augment, normalize: cfg.normalize,
     checkpointDir: path.join(ctx.outDir, 'checkpoints', name), resume: ctx.resume, progress: ctx.progress,
-    fingerprint: JSON.stringify({ spec, klLambda: cfg.klLambda, klWarmupEpochs: cfg.klWarmupEpochs }),
+    fingerprint: JSON.stringify({
+      spec, klLambda: cfg.klLambda, klWarmupEpochs: cfg.klWarmupEpochs,
+      ...(perLayerMean ? { klNormalization: 'layerMean' } : {}), ...(minLevelGap > 0 ? { minLevelGap } : {}),
+    }),
   };
   const res = await fit(model, ds, fitCfg, {
     beforeEpoch: () => {
@@ -140,10 +163,11 @@ export async function trainMaryVariant(
     },
     extraLoss: ({ epoch }) => {
       const beta = klWarmup(epoch + stepInEpoch / stepsPerEpoch, cfg.klWarmupEpochs);
-      return klTerm(model, spec, { numExamples: N, klWeight: beta, klScale: cfg.klLambda / N });
+      return klTerm(model, spec, { numExamples: N, klWeight: beta, klScale: perLayerMean ? cfg.klLambda : cfg.klLambda / N, perLayerMean });
     },
     afterStep: () => {
       stepInEpoch++;
+      if (minLevelGap > 0) for (const l of vls) l.separateLevels(minLevelGap);
     },
     epochMetrics: ({ epoch }) => {
       const ql = quantizationLoss(model);

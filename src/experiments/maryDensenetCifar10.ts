@@ -33,7 +33,7 @@ export const maryDensenetCifar10: Experiment<MaryDensenetConfig> = {
     dataset: 'cifar10', dataDir: '', fixture: false, limitTrain: 0, limitTest: 0,
     M: 3, priors: ['spikeslab', 'gaussian'], depth: 40, growthRate: 12, logSigma2Init: -8,
     epochs: 195, batchSize: 64, lr: 5e-3, milestones: [], decayStart: 50, decayPerEpoch: 0.001 / 100,
-    klWarmupEpochs: 15, klLambda: 1, trainForward: 'mean', slabWidth: 0.075, gaussianPriorLogSigma2: -4,
+    klWarmupEpochs: 15, klLambda: 1, klNormalization: 'elbo', minLevelGap: 0.25, trainForward: 'mean', slabWidth: 0.075, gaussianPriorLogSigma2: -4,
     clipValue: 1, mcSamples: 10, seed: 1,
   },
   smoke: { fixture: true, depth: 10, epochs: 2, limitTrain: 256, limitTest: 100, klWarmupEpochs: 1, mcSamples: 2, decayStart: 1 },

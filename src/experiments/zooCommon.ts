@@ -27,20 +27,28 @@ export interface MethodTrainConfig {
   seed: number;
 }
 
-/** Per-epoch flip ratio of the quantized kernels (Larq's metric, at epoch granularity). */
+/** Quantizers whose output is a learned scale times a sign code: their flips are sign changes. */
+const SCALED_SIGN_CODES = new Set(['binaryWeight', 'ternaryWeight', 'stochasticQuantization']);
+
+/**
+ * Per-epoch flip ratio of the quantized kernels (Larq's metric, at epoch granularity). For alpha·sign(w)
+ * and alpha·ternary(w) the code is compared, not the value: alpha moves every step, and comparing values
+ * would count every weight as flipped.
+ */
 function flipTracker(model: tf.LayersModel) {
   const layers = quantizedLayers(model);
   const trackers = layers.map(() => new FlipRatio());
   return {
-    measure(): number {
-      if (layers.length === 0) return NaN;
+    measure(): Record<string, number> {
+      if (layers.length === 0) return {}; // a float model has nothing to flip
       const r = layers.map((l, i) => {
         const q = l.quantizedKernel();
-        const v = trackers[i].update(q);
-        q.dispose();
+        const code = SCALED_SIGN_CODES.has(l.kernelQuantizer?.spec.name ?? '') ? tf.sign(q) : q;
+        const v = trackers[i].update(code);
+        tf.dispose([q, code]);
         return v;
       });
-      return r.reduce((a, b) => a + b, 0) / r.length;
+      return { flipRatio: r.reduce((a, b) => a + b, 0) / r.length };
     },
     dispose() {
       trackers.forEach((t) => t.dispose());
@@ -77,7 +85,7 @@ export async function trainMethod(
       checkpointDir: path.join(ctx.outDir, 'checkpoints', ratio == null ? method : `${method}-stage${s + 1}`),
       resume: ctx.resume, progress: ctx.progress,
     }, {
-      epochMetrics: () => ({ flipRatio: flips.measure() }),
+      epochMetrics: () => flips.measure(),
       onEpochEnd: (row) => {
         const all = [...before, ...history, tag(row)];
         ctx.live?.update(all);
