@@ -199,6 +199,20 @@ export class ModelBuilder {
     return relu ? this.relu(sum, `${base}_relu`) : sum;
   }
 
+  /**
+   * BN -> activation -> 2x2 max-pool. With binary activations ('replace-relu') the pool comes before the
+   * activation (BN -> pool -> sign), as in BinaryNet and nnabla's binary LeNet: the forward pass is the same
+   * (sign is monotone), but max-pooling ±1 values ties in almost every window and would send the whole
+   * window's gradient to its first +1 instead of to the largest pre-activation.
+   */
+  bnActPool(x: Sym, base: string, poolName: string, withBn = true): Sym {
+    if (this.activationQuantizer && this.placement === 'replace-relu') {
+      const y = withBn ? this.bn(x, `${base}_bn`) : x;
+      return this.quant(this.maxPool(y, poolName), `${base}_q`);
+    }
+    return this.maxPool(this.bnAct(x, base, withBn), poolName);
+  }
+
   maxPool(x: Sym, name: string, size = 2): Sym {
     return tf.layers.maxPooling2d({ name, poolSize: size, strides: size, padding: 'valid' }).apply(x) as Sym;
   }

@@ -26,9 +26,9 @@ export function vgg9(opts: Vgg9Options = {}): tf.LayersModel {
     for (let i = 0; i < 2; i++) {
       n++;
       x = b.conv(x, { name: `conv${n}`, filters, kernelSize: 3, padding: 'same', quantize: n > 1 || b.quantizeFirstLast });
-      x = b.bnAct(x, `conv${n}`);
+      if (i === 0) x = b.bnAct(x, `conv${n}`);
+      else x = b.bnActPool(x, `conv${n}`, `pool${stage + 1}`);
     }
-    x = b.maxPool(x, `pool${stage + 1}`);
     if (convDrop > 0) x = b.dropout(x, `drop${stage + 1}`, convDrop);
   });
   x = b.flatten(x);
