@@ -86,8 +86,9 @@ test('resnet56 (SQ prototxt): 57 quantized convs + 1 FC, 2x2 stride-2 projection
 test('resnet23 (nnabla): 64 maps, 7 bottleneck units, 3 maxpools, all convs bias-free, first and last quantized', () => {
   const m = resnet23({ ...methodOptions('binary-connect'), seed: 1 });
   const unit = conv(1, 64, 32) + bn(32) + conv(3, 32, 32) + bn(32) + conv(1, 32, 64) + bn(64);
-  assert.equal(trainable(m), conv(3, 3, 64) + bn(64) + 7 * unit + dense(64, 10));
-  assert.equal(trainable(m), 97482);
+  // ±1 kernels: BN after the logits, as nnabla's binary_connect classifier (bn(binary_connect_affine(pl, 10))).
+  assert.equal(trainable(m), conv(3, 3, 64) + bn(64) + 7 * unit + dense(64, 10) + bn(10));
+  assert.equal(trainable(m), 97502);
   const q = quantizedLayers(m);
   assert.equal(q.length, 1 + 21 + 1);
   assert.ok(q.every((l) => l.kernelQuantizer?.spec.name === 'binaryConnect'));

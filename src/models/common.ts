@@ -152,9 +152,15 @@ export class ModelBuilder {
     }).apply(x) as Sym;
   }
 
-  /** The logits layer (always with bias). */
+  /**
+   * The logits layer (always with bias). With unscaled ±1 weights (BinaryConnect, BinaryNet) it is followed
+   * by BN, as in nnabla's binary examples (`bn(binary_connect_affine(h, 10))`): the logits of ±1 weights grow
+   * with the fan-in (±84 for LeNet-5's fc3 on binary inputs) and would saturate the softmax.
+   */
   logits(x: Sym, name = 'logits'): Sym {
-    return this.dense(x, { name, units: this.numClasses, useBias: true, quantize: this.quantizeFirstLast });
+    const y = this.dense(x, { name, units: this.numClasses, useBias: true, quantize: this.quantizeFirstLast });
+    const unscaledBinary = this.quantizeFirstLast && this.kernelQuantizer?.name === 'binaryConnect';
+    return unscaledBinary ? this.bn(y, `${name}_bn`) : y;
   }
 
   bn(x: Sym, name: string): Sym {
