@@ -254,12 +254,14 @@ const HYPER = {
   Ms: [2, 3, 4], // numbers of levels, one network each
   priors: ['spikeslab', 'gaussian'], // multiple spike-and-slab (the method) and the Gaussian prior (its comparison)
   fp: true, // also train the float LeNet-5 as the reference (12 epochs, lr x0.1 at 8 and 11, as lenet-mnist)
-  epochs: 6,
+  epochs: 8,
   batchSize: 128,
   lr: 1e-3, // Adam, as the code
-  milestones: [4, 5], // learning rate x0.1
+  milestones: [5, 7], // learning rate x0.1
   klWarmupEpochs: 1, // KL weight 0 -> 1 linearly over this many epochs
   klLambda: 1, // 1 = the ELBO (KL/N); results/mary-lenet-mnist-lambda3 has the run with 3
+  klNormalization: 'elbo', // 'layerMean': the published code's Σ_l KL_l/n_l (results/mary-lenet-mnist-layermean)
+  minLevelGap: 0.25, // adjacent levels kept >= this fraction of the mean spacing apart (0: levels may merge)
   trainForward: 'ste', // 'ste': train through Q(θ); 'mean': the posterior means (the paper's ELBO pass)
   slabWidth: 0.075, // Gaussian window of each spike, as the code
   logSigma2Init: -10, // initial log σ², as the code's LeNet
