@@ -524,6 +524,8 @@ const HYPER = {
   batchSize: 128,
   lr: 1e-3,
   milestones: [3, 4], // learning rate x0.1
+  longRunMethods: ['binary-net'], // these train longRunEpochs instead (milestones scaled): binary activations learn slowly
+  longRunEpochs: 15,
   inqEpochs: [1, 2, 3, 4, 5], // INQ fixes half of the free weights after each (nnabla: iterations 5000..9000)
   seed: 1,
 };
