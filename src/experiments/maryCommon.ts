@@ -52,21 +52,23 @@ export function priorSpec(name: string, cfg: MaryTrainConfig): PriorSpec {
   throw new Error(`Unknown prior '${name}': use spikeslab or gaussian.`);
 }
 
-export function checkTrainForward(v: string): 'mean' | 'ste' {
-  if (v !== 'mean' && v !== 'ste') throw new Error(`--trainForward must be 'mean' or 'ste', got '${v}'`);
-  return v;
-}
-
-export function checkKlNormalization(v: string): 'elbo' | 'layerMean' {
-  if (v !== 'elbo' && v !== 'layerMean') throw new Error(`--klNormalization must be 'elbo' or 'layerMean', got '${v}'`);
-  return v;
-}
-
 const PRIORS = ['spikeslab', 'gaussian'];
 
-/** Fail fast, before any training, on a misspelt prior name. */
-export function checkPriors(priors: string[]): void {
+/**
+ * Check a Bayesian run's options, typed. The experiments call it before any training (the float baseline
+ * included), so a misspelt option fails in seconds, not after the first model.
+ */
+export function checkMaryOptions(cfg: MaryTrainConfig, priors: string[]) {
   for (const p of priors) if (!PRIORS.includes(p)) throw new Error(`--priors: unknown prior '${p}' (use ${PRIORS.join(', ')})`);
+  const trainForward = cfg.trainForward;
+  if (trainForward !== 'mean' && trainForward !== 'ste') throw new Error(`--trainForward must be 'mean' or 'ste', got '${trainForward}'`);
+  const klNormalization = cfg.klNormalization ?? 'elbo';
+  if (klNormalization !== 'elbo' && klNormalization !== 'layerMean') {
+    throw new Error(`--klNormalization must be 'elbo' or 'layerMean', got '${klNormalization}'`);
+  }
+  const minLevelGap = cfg.minLevelGap ?? 0;
+  if (!(minLevelGap >= 0 && minLevelGap < 1)) throw new Error(`--minLevelGap must be in [0, 1), got ${minLevelGap}`);
+  return { trainForward: trainForward as 'mean' | 'ste', perLayerMean: klNormalization === 'layerMean', minLevelGap };
 }
 
 export const variantName = (M: number, prior: string) => `M${M}-${prior}`;
@@ -142,9 +144,7 @@ export async function trainMaryVariant(
   const name = variantName(M, prior);
   const stepsPerEpoch = numBatches(ds, 'train', { batchSize: cfg.batchSize });
   const N = ds.train.count;
-  const perLayerMean = checkKlNormalization(cfg.klNormalization ?? 'elbo') === 'layerMean';
-  const minLevelGap = cfg.minLevelGap ?? 0;
-  if (!(minLevelGap >= 0 && minLevelGap < 1)) throw new Error(`--minLevelGap must be in [0, 1), got ${minLevelGap}`);
+  const { perLayerMean, minLevelGap } = checkMaryOptions(cfg, [prior]);
   const vls = variationalLayers(model);
   let stepInEpoch = 0;
   const fitCfg: FitConfig = {
@@ -163,7 +163,7 @@ export async function trainMaryVariant(
     },
     extraLoss: ({ epoch }) => {
       const beta = klWarmup(epoch + stepInEpoch / stepsPerEpoch, cfg.klWarmupEpochs);
-      return klTerm(model, spec, { numExamples: N, klWeight: beta, klScale: perLayerMean ? cfg.klLambda : cfg.klLambda / N, perLayerMean });
+      return klTerm(model, spec, { numExamples: N, klWeight: beta * cfg.klLambda, perLayerMean });
     },
     afterStep: () => {
       stepInEpoch++;

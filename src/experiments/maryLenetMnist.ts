@@ -12,7 +12,7 @@ import { buildModel } from '../models';
 import type { HistoryRow } from '../train';
 import { trainFloatLenet5 } from './lenetMnist';
 import { curves, methodBars, savePlot, weightHistogram } from '../plots';
-import { checkPriors, checkTrainForward, trainMaryVariant, variantName, type MaryTrainConfig } from './maryCommon';
+import { checkMaryOptions, trainMaryVariant, variantName, type MaryTrainConfig } from './maryCommon';
 import type { Experiment, VariantSummary } from './types';
 
 export interface MaryLenetMnistConfig extends MaryTrainConfig {
@@ -44,7 +44,7 @@ export const maryLenetMnist: Experiment<MaryLenetMnistConfig> = {
     for (const M of cfg.Ms) {
       if (!Number.isInteger(M) || M < 2 || M > 8) throw new Error(`--Ms: M must be an integer from 2 to 8, got ${M}`);
     }
-    checkPriors(cfg.priors);
+    const { trainForward } = checkMaryOptions(cfg, cfg.priors);
     const ds = await loadDataset(cfg.dataset, { limitTrain: cfg.limitTrain || undefined, limitTest: cfg.limitTest || undefined });
     const inputShape: [number, number, number] = [ds.height, ds.width, ds.channels];
     const history: HistoryRow[] = [];
@@ -59,7 +59,7 @@ export const maryLenetMnist: Experiment<MaryLenetMnistConfig> = {
 
     for (const M of cfg.Ms) {
       for (const prior of cfg.priors) {
-        const model = buildModel('mary-lenet5', { M, seed: cfg.seed, inputShape, numClasses: ds.numClasses, logSigma2Init: cfg.logSigma2Init, trainForward: checkTrainForward(cfg.trainForward) });
+        const model = buildModel('mary-lenet5', { M, seed: cfg.seed, inputShape, numClasses: ds.numClasses, logSigma2Init: cfg.logSigma2Init, trainForward });
         const r = await trainMaryVariant(model, ds, M, prior, cfg, ctx, history);
         history.push(...r.history);
         variants.push(r.variant);
