@@ -20,3 +20,18 @@ test('unknown options and bad values are errors that say what is valid', () => {
 test('deepMerge merges nested objects and replaces arrays', () => {
   assert.deepEqual(deepMerge(defaults, { Ms: [3], optimizer: { lr: 5 } } as never), { ...defaults, Ms: [3], optimizer: { name: 'adam', lr: 5 } });
 });
+
+test('checkMaryOptions rejects bad Bayesian options before any training, with the valid choices', async () => {
+  const { checkMaryOptions } = await import('../src/experiments/maryCommon');
+  const { maryLenetMnist } = await import('../src/experiments/maryLenetMnist');
+  const cfg = maryLenetMnist.defaults;
+  assert.deepEqual(checkMaryOptions(cfg, cfg.priors), {
+    trainForward: 'ste', perLayerMean: false, minLevelGap: 0.25, levelLrScale: 1,
+  });
+  assert.equal(checkMaryOptions({ ...cfg, klNormalization: 'layerMean', levelLrScale: 0.01 }, []).levelLrScale, 0.01);
+  assert.throws(() => checkMaryOptions(cfg, ['laplace']), /unknown prior 'laplace' \(use spikeslab, gaussian\)/);
+  assert.throws(() => checkMaryOptions({ ...cfg, trainForward: 'sample' }, []), /--trainForward must be 'mean' or 'ste'/);
+  assert.throws(() => checkMaryOptions({ ...cfg, klNormalization: 'batch' }, []), /--klNormalization must be 'elbo' or 'layerMean'/);
+  assert.throws(() => checkMaryOptions({ ...cfg, minLevelGap: 1 }, []), /--minLevelGap must be in \[0, 1\)/);
+  assert.throws(() => checkMaryOptions({ ...cfg, levelLrScale: 0 }, []), /--levelLrScale must be in \(0, 1\]/);
+});

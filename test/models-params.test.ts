@@ -42,6 +42,25 @@ test('lenet5: 6-16-120-84-10 parameter counts by hand (with and without BN, same
   valid.dispose();
 });
 
+test('lenet5 widths and the pool before binary activations (BinaryNet)', () => {
+  const wide = lenet5({ widths: { conv1: 16 }, batchNorm: false });
+  assert.equal(wide.countParams(), conv(5, 1, 16, true) + conv(5, 16, 16, true) + dense(400, 120) + dense(120, 84) + dense(84, 10));
+  wide.dispose();
+  assert.throws(() => lenet5({ widths: { fc1: 0 } }), /widths\.fc1 must be a positive integer/);
+
+  const binary = { ...methodOptions('binary-net'), seed: 1 };
+  const kinds = (m: tf.LayersModel) => m.layers.map((l) => l.getClassName()).filter((c) => /Pooling|QuantActivation/.test(c));
+  const byMax = lenet5(binary);
+  // BN -> pool -> sign: each pool comes before its binary activation.
+  assert.deepEqual(kinds(byMax).slice(0, 4), ['MaxPooling2D', 'QuantActivation', 'MaxPooling2D', 'QuantActivation']);
+  const byAvg = lenet5({ ...binary, binaryPool: 'average' });
+  assert.deepEqual(kinds(byAvg).slice(0, 4), ['AveragePooling2D', 'QuantActivation', 'AveragePooling2D', 'QuantActivation']);
+  // Float ReLU models max-pool after the activation whatever binaryPool says.
+  const fp = lenet5({ binaryPool: 'average' });
+  assert.ok(fp.layers.every((l) => l.getClassName() !== 'AveragePooling2D'));
+  [byMax, byAvg, fp].forEach((m) => m.dispose());
+});
+
 test('resnet20: 272,474 trainable parameters with 1x1 projections (option B), 269,722 with option A', () => {
   const stem = conv(3, 3, 16) + bn(16);
   const stage1 = 3 * 2 * (conv(3, 16, 16) + bn(16));

@@ -93,6 +93,23 @@ describe('makeQuantizer', () => {
     w.dispose();
   });
 
+  it('code(): the sign for alpha-scaled sign codes (BWN, TWN, SQ), the value itself otherwise', () => {
+    const w = tf.tensor2d([[0.3, -0.1], [-0.5, 0.05]]);
+    for (const name of ['binaryWeight', 'ternaryWeight']) {
+      const q = makeQuantizer({ name });
+      const v = q.quantizedValue!(w);
+      const c = q.code!(v);
+      assert.deepEqual(arr(c), arr(v).map(Math.sign), name);
+      tf.dispose([v, c]);
+    }
+    const fx = makeQuantizer({ name: 'fixedPoint', options: { bits: 4, delta: 0.25 } });
+    const v = fx.quantizedValue!(w);
+    const c = fx.code!(v);
+    assert.deepEqual(arr(c), arr(v));
+    assert.notEqual(c, v, 'a copy the caller may dispose');
+    tf.dispose([w, v, c]);
+  });
+
   it('unknown names list the valid ones; unknown options list the valid options', () => {
     assert.throws(() => makeQuantizer({ name: 'ternary' }), (e: Error) =>
       /Unknown quantizer "ternary"/.test(e.message) && e.message.includes('ternaryWeight') && e.message.includes('stochasticQuantization'));

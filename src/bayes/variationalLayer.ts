@@ -204,6 +204,19 @@ export abstract class VariationalLayer extends tf.layers.Layer {
     return Array.from(tf.tidy(() => this.sortedLevels()).dataSync());
   }
 
+  /** The stored level slots, in storage (not sorted) order. */
+  levelSlots(): number[] {
+    return Array.from(this.levelParams.read().dataSync());
+  }
+
+  /** Overwrite the stored level slots (storage order), e.g. to damp an optimizer step. */
+  writeLevelSlots(values: number[]): void {
+    if (values.length !== this.M) throw new Error(`${this.name}: expected ${this.M} level values, got ${values.length}`);
+    const t = tf.tensor1d(values);
+    this.levelParams.write(t);
+    t.dispose();
+  }
+
   /**
    * Projection step after an optimizer update: keep adjacent levels at least `fraction` of the mean level
    * spacing apart (see separateLevels), so the layer keeps M distinct values. Returns true if it moved any.

@@ -33,6 +33,12 @@ export interface MaryTrainConfig {
    * pushed apart (0 = off), so no two levels merge and every layer deploys M distinct values.
    */
   minLevelGap?: number;
+  /**
+   * The levels' learning rate relative to the other parameters (the published code trains its scales at
+   * 0.01·lr). Applied by shrinking each optimizer step of the levels by this factor (Adam's step is otherwise
+   * invariant to gradient scale).
+   */
+  levelLrScale?: number;
   /** Training forward pass: 'mean' (θ with local reparameterization) or 'ste' (Q(θ), straight-through to θ). */
   trainForward: string;
   /** Replaces the multistep schedule built from `milestones` (e.g. the seed's linear decay). */
@@ -68,7 +74,9 @@ export function checkMaryOptions(cfg: MaryTrainConfig, priors: string[]) {
   }
   const minLevelGap = cfg.minLevelGap ?? 0;
   if (!(minLevelGap >= 0 && minLevelGap < 1)) throw new Error(`--minLevelGap must be in [0, 1), got ${minLevelGap}`);
-  return { trainForward: trainForward as 'mean' | 'ste', perLayerMean: klNormalization === 'layerMean', minLevelGap };
+  const levelLrScale = cfg.levelLrScale ?? 1;
+  if (!(levelLrScale > 0 && levelLrScale <= 1)) throw new Error(`--levelLrScale must be in (0, 1], got ${levelLrScale}`);
+  return { trainForward: trainForward as 'mean' | 'ste', perLayerMean: klNormalization === 'layerMean', minLevelGap, levelLrScale };
 }
 
 export const variantName = (M: number, prior: string) => `M${M}-${prior}`;
@@ -144,9 +152,10 @@ export async function trainMaryVariant(
   const name = variantName(M, prior);
   const stepsPerEpoch = numBatches(ds, 'train', { batchSize: cfg.batchSize });
   const N = ds.train.count;
-  const { perLayerMean, minLevelGap } = checkMaryOptions(cfg, [prior]);
+  const { perLayerMean, minLevelGap, levelLrScale } = checkMaryOptions(cfg, [prior]);
   const vls = variationalLayers(model);
   let stepInEpoch = 0;
+  let prevLevels: number[][] = []; // the levels after the previous step (set when each epoch starts, resume included)
   const fitCfg: FitConfig = {
     epochs: cfg.epochs, batchSize: cfg.batchSize, seed: cfg.seed, variant: name,
     optimizer: { name: 'adam', lr: cfg.lr }, schedule: cfg.schedule ?? { name: 'multistep', milestones: cfg.milestones, gamma: 0.1 },
@@ -155,11 +164,13 @@ export async function trainMaryVariant(
     fingerprint: JSON.stringify({
       spec, klLambda: cfg.klLambda, klWarmupEpochs: cfg.klWarmupEpochs,
       ...(perLayerMean ? { klNormalization: 'layerMean' } : {}), ...(minLevelGap > 0 ? { minLevelGap } : {}),
+      ...(levelLrScale !== 1 ? { levelLrScale } : {}),
     }),
   };
   const res = await fit(model, ds, fitCfg, {
     beforeEpoch: () => {
       stepInEpoch = 0;
+      if (levelLrScale !== 1) prevLevels = vls.map((l) => l.levelSlots());
     },
     extraLoss: ({ epoch }) => {
       const beta = klWarmup(epoch + stepInEpoch / stepsPerEpoch, cfg.klWarmupEpochs);
@@ -167,7 +178,11 @@ export async function trainMaryVariant(
     },
     afterStep: () => {
       stepInEpoch++;
+      if (levelLrScale !== 1) {
+        vls.forEach((l, i) => l.writeLevelSlots(l.levelSlots().map((v, k) => prevLevels[i][k] + levelLrScale * (v - prevLevels[i][k]))));
+      }
       if (minLevelGap > 0) for (const l of vls) l.separateLevels(minLevelGap);
+      if (levelLrScale !== 1) prevLevels = vls.map((l) => l.levelSlots());
     },
     epochMetrics: ({ epoch }) => {
       const ql = quantizationLoss(model);

@@ -25,10 +25,9 @@ export interface MethodTrainConfig {
   augment?: FitConfig['augment'];
   normalize?: FitConfig['normalize'];
   seed: number;
+  /** Extra model options per method (e.g. wider layers for binary activations), merged over the preset's. */
+  modelOptions?: Record<string, Record<string, unknown>>;
 }
-
-/** Quantizers whose output is a learned scale times a sign code: their flips are sign changes. */
-const SCALED_SIGN_CODES = new Set(['binaryWeight', 'ternaryWeight', 'stochasticQuantization']);
 
 /**
  * Per-epoch flip ratio of the quantized kernels (Larq's metric, at epoch granularity). For alpha·sign(w)
@@ -43,7 +42,7 @@ function flipTracker(model: tf.LayersModel) {
       if (layers.length === 0) return {}; // a float model has nothing to flip
       const r = layers.map((l, i) => {
         const q = l.quantizedKernel();
-        const code = SCALED_SIGN_CODES.has(l.kernelQuantizer?.spec.name ?? '') ? tf.sign(q) : q;
+        const code = l.kernelQuantizer?.code ? l.kernelQuantizer.code(q) : q.clone();
         const v = trackers[i].update(code);
         tf.dispose([q, code]);
         return v;
@@ -68,7 +67,7 @@ export async function trainMethod(
     opts.kernelQuantizer.options = { ...opts.kernelQuantizer.options, schedule: steps };
   }
   const model = buildModel(cfg.model, {
-    ...opts, seed: cfg.seed, inputShape: [ds.height, ds.width, ds.channels], numClasses: ds.numClasses,
+    ...opts, ...cfg.modelOptions?.[method], seed: cfg.seed, inputShape: [ds.height, ds.width, ds.channels], numClasses: ds.numClasses,
   } as never);
   const flips = flipTracker(model);
   const stages = isSq ? sqRatioSchedule.slice() : [null];

@@ -33,6 +33,11 @@ export interface ZooMnistConfig {
    */
   longRunMethods: string[];
   longRunEpochs: number;
+  /**
+   * LeNet-5 options per method on top of its preset. BinaryNet gets nnabla's 16 maps after conv1 (its binary
+   * LeNet is 16-16-50): six ±1 feature maps are too little for it to reach 98 %.
+   */
+  modelOptions: Record<string, Record<string, unknown>>;
   /** INQ fixes half of the free weights at the end of each of these epochs (all at the last). */
   inqEpochs: number[];
   seed: number;
@@ -45,7 +50,7 @@ export const zooMnist: Experiment<ZooMnistConfig> = {
   description: "All quantization methods (nnabla's nine + BWN, TWN, SQ-BWN, SQ-TWN, float) on LeNet-5 / MNIST.",
   defaults: {
     dataset: 'mnist', methods: METHOD_NAMES.slice(), epochs: 5, sqStageEpochs: 2, batchSize: 128, lr: 1e-3,
-    milestones: [3, 4], longRunMethods: ['binary-net'], longRunEpochs: 15, inqEpochs: [1, 2, 3, 4, 5], seed: 1,
+    milestones: [3, 4], longRunMethods: ['binary-net'], longRunEpochs: 15, modelOptions: { 'binary-net': { widths: { conv1: 16 } } }, inqEpochs: [1, 2, 3, 4, 5], seed: 1,
     limitTrain: 0, limitTest: 0,
   },
   smoke: { epochs: 1, sqStageEpochs: 1, longRunEpochs: 2, limitTrain: 1024, limitTest: 512, milestones: [], inqEpochs: [1] },
@@ -56,7 +61,7 @@ export const zooMnist: Experiment<ZooMnistConfig> = {
     const spe = numBatches(ds, 'train', { batchSize: cfg.batchSize });
     const base = {
       model: 'lenet5' as const, batchSize: cfg.batchSize, optimizer: { name: 'adam' as const, lr: cfg.lr },
-      inqSteps: cfg.inqEpochs.map((e) => e * spe), seed: cfg.seed,
+      inqSteps: cfg.inqEpochs.map((e) => e * spe), seed: cfg.seed, modelOptions: cfg.modelOptions,
     };
     // SQ stages are each a full (shorter) run, with the milestones scaled into the stage; so are long runs.
     const scaledTo = (epochs: number) => cfg.milestones.map((m) => Math.round((m * epochs) / cfg.epochs));

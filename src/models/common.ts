@@ -207,14 +207,16 @@ export class ModelBuilder {
 
   /**
    * BN -> activation -> 2x2 max-pool. With binary activations ('replace-relu') the pool comes before the
-   * activation (BN -> pool -> sign), as in BinaryNet and nnabla's binary LeNet: the forward pass is the same
-   * (sign is monotone), but max-pooling ±1 values ties in almost every window and would send the whole
-   * window's gradient to its first +1 instead of to the largest pre-activation.
+   * activation (BN -> pool -> sign): pooling ±1 values would tie in almost every window and send the whole
+   * window's gradient to its first +1. `binaryPool` picks that pool: 'max' (BinaryNet's CIFAR VGG) or
+   * 'average' (nnabla's BinaryNet LeNet, `binary_tanh(average_pooling(bn(conv)))`), whose sign is a vote of
+   * the window that passes gradient to all four inputs.
    */
-  bnActPool(x: Sym, base: string, poolName: string, withBn = true): Sym {
+  bnActPool(x: Sym, base: string, poolName: string, withBn = true, binaryPool: 'max' | 'average' = 'max'): Sym {
     if (this.activationQuantizer && this.placement === 'replace-relu') {
       const y = withBn ? this.bn(x, `${base}_bn`) : x;
-      return this.quant(this.maxPool(y, poolName), `${base}_q`);
+      const pooled = binaryPool === 'average' ? this.avgPool(y, poolName) : this.maxPool(y, poolName);
+      return this.quant(pooled, `${base}_q`);
     }
     return this.maxPool(this.bnAct(x, base, withBn), poolName);
   }

@@ -11,7 +11,12 @@ export class FunctionQuantizer implements Quantizer {
     readonly bits: number,
     private readonly fn: (x: tf.Tensor, training: boolean) => tf.Tensor,
     private readonly valueFn: (latent: tf.Tensor) => tf.Tensor = (latent) => fn(latent, false),
+    private readonly codeFn?: (quantized: tf.Tensor) => tf.Tensor,
   ) {}
+
+  code(quantized: tf.Tensor): tf.Tensor {
+    return this.codeFn ? this.codeFn(quantized) : quantized.clone();
+  }
 
   apply(x: tf.Tensor, training: boolean): tf.Tensor {
     return this.fn(x, training);

@@ -3,6 +3,7 @@
  * the zoo. Options are plain data (they go through getConfig); unknown names and options, and bad values,
  * throw errors that list what is valid.
  */
+import * as tf from '@tensorflow/tfjs';
 import { Rng } from '../util/random';
 import { binaryConnect, binaryConnectValues } from './binaryConnect';
 import { binaryTanh, binaryTanhValues, BinaryTanhOptions } from './binaryTanh';
@@ -75,7 +76,7 @@ const REGISTRY: Record<string, Entry> = {
     options: ['zeroTo'],
     make: (spec, o) => {
       const zeroTo = numberOption('binaryWeight', o, 'zeroTo', 1);
-      return new FunctionQuantizer(spec, 1, (x) => binaryWeight(x, { zeroTo }), (l) => binaryWeightValues(l, { zeroTo }));
+      return new FunctionQuantizer(spec, 1, (x) => binaryWeight(x, { zeroTo }), (l) => binaryWeightValues(l, { zeroTo }), tf.sign);
     },
   },
 
@@ -88,7 +89,7 @@ const REGISTRY: Record<string, Entry> = {
         deltaRule: choiceOption(n, o, 'deltaRule', 'paper', TERNARY_DELTA_RULES),
         perChannel: booleanOption(n, o, 'perChannel', true),
       };
-      return new FunctionQuantizer(spec, 2, (x) => ternaryWeight(x, opts), (l) => ternaryWeightValues(l, opts));
+      return new FunctionQuantizer(spec, 2, (x) => ternaryWeight(x, opts), (l) => ternaryWeightValues(l, opts), tf.sign);
     },
   },
 

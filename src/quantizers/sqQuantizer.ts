@@ -77,6 +77,11 @@ export class SqQuantizer implements Quantizer {
     return sqHybridValues(latent, this.selectionFor(latent), this.pure());
   }
 
+  /** Flips are sign changes: the BWN/TWN scale moves at every step (full-precision channels: their sign). */
+  code(quantized: tf.Tensor): tf.Tensor {
+    return tf.sign(quantized);
+  }
+
   afterStep(_step: number, latent: tf.Variable): void {
     this.redraw(latent);
   }

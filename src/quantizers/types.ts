@@ -43,6 +43,11 @@ export interface Quantizer {
   afterStep?(step: number, latent: tf.Variable): void;
   /** The exact values used at inference, for export, flip ratio and quantization loss. */
   quantizedValue?(latent: tf.Tensor): tf.Tensor;
+  /**
+   * The discrete code of quantized values, what a "flip" changes (flip ratio). Defaults to the values
+   * themselves; α·sign(w) and α·ternary(w) return sign(q), since α moves at every step.
+   */
+  code?(quantized: tf.Tensor): tf.Tensor;
   /** Stochastic quantization only: switch to the next stage's ratio r in [0, 1] (sqRatioSchedule). */
   setRatio?(ratio: number): void;
   /** Release tensors the quantizer keeps outside its layer weights (INQ's frozen values). */
