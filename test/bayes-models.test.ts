@@ -36,7 +36,10 @@ test('maryLenet5: 6-16-120-84-10 variational layers, raw logits, prior attached,
   assert.deepEqual(variationalLayers(again)[2].meansValues(), layers[2].meansValues());
   const cifar = maryLenet5({ M: 4, inputShape: [32, 32, 3] });
   assert.equal(variationalLayers(cifar)[2].numWeights(), 400 * 120);
-  for (const m of [model, again, cifar]) m.dispose();
+  // conv1Padding 'same' is the float LeNet-5's network: 28x28 maps after conv1, 5*5*16 = 400 features.
+  const same = maryLenet5({ M: 3, conv1Padding: 'same' });
+  assert.equal(variationalLayers(same)[2].numWeights(), 400 * 120);
+  for (const m of [model, again, cifar, same]) m.dispose();
 });
 
 test('maryDensenet40: 40 variational layers, 16 -> 160 -> 304 -> 448 channels, 10-class head', () => {

@@ -69,6 +69,26 @@ test('mary-lenet-mnist --smoke writes the Bayesian variants with their required 
   for (const f of ['histogram-M3-spikeslab', 'histogram-M3-gaussian', 'comparison']) assert.ok(fs.existsSync(path.join(outDir, `${f}.png`)));
 });
 
+test('mary-lenet-mnist --levelLrScale shrinks every optimizer step of the levels by that factor', async () => {
+  const { maryLenet5 } = await import('../src/models');
+  const { levelReport } = await import('../src/bayes');
+  const { initEngine } = await import('../src/engine');
+  await initEngine({ backend: 'wasm' });
+  const init = maryLenet5({ M: 3, seed: 1 });
+  const start = levelReport(init).map((r) => r.levels);
+  init.dispose();
+  const moved = async (scale: string) => {
+    const o = { priors: 'spikeslab', fp: 'false', epochs: '1', limitTrain: '256', limitTest: '100', minLevelGap: '0', levelLrScale: scale };
+    const { summary } = await smoke('mary-lenet-mnist', o);
+    const levels: number[][] = summary.variants[0].levels;
+    return Math.max(...levels.flatMap((lv, i) => lv.map((v, k) => Math.abs(v - start[i][k]))));
+  };
+  const full = await moved('1');
+  const damped = await moved('0.001');
+  assert.ok(full > 1e-4, `the levels train: moved ${full}`);
+  assert.ok(damped < 0.01 * full, `damped ${damped} vs ${full}`);
+});
+
 test('mary-densenet40-cifar10 --smoke runs on generated CIFAR-format files', async () => {
   const { summary, outDir } = await smoke('mary-densenet40-cifar10', { priors: 'spikeslab', epochs: '1', limitTrain: '128', limitTest: '64' });
   assert.deepEqual(summary.variants.map((v: { name: string }) => v.name), ['M3-spikeslab']);

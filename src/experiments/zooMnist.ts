@@ -50,7 +50,7 @@ export const zooMnist: Experiment<ZooMnistConfig> = {
   description: "All quantization methods (nnabla's nine + BWN, TWN, SQ-BWN, SQ-TWN, float) on LeNet-5 / MNIST.",
   defaults: {
     dataset: 'mnist', methods: METHOD_NAMES.slice(), epochs: 5, sqStageEpochs: 2, batchSize: 128, lr: 1e-3,
-    milestones: [3, 4], longRunMethods: ['binary-net'], longRunEpochs: 15, modelOptions: { 'binary-net': { widths: { conv1: 16 } } }, inqEpochs: [1, 2, 3, 4, 5], seed: 1,
+    milestones: [3, 4], longRunMethods: ['binary-net'], longRunEpochs: 15, modelOptions: { 'binary-net': { widths: { conv1: 16, conv2: 16 }, bnMomentum: 0.99 } }, inqEpochs: [1, 2, 3, 4, 5], seed: 1,
     limitTrain: 0, limitTest: 0,
   },
   smoke: { epochs: 1, sqStageEpochs: 1, longRunEpochs: 2, limitTrain: 1024, limitTest: 512, milestones: [], inqEpochs: [1] },

@@ -25,16 +25,21 @@ export interface MaryLenet5Options extends MaryLayerOptions {
   seed?: number;
   inputShape?: [number, number, number];
   numClasses?: number;
+  /**
+   * Padding of the first convolution: 'valid' (default, the code's MNIST LeNet, 4·4·16 = 256 features into fc1)
+   * or 'same' (LeCun's 32×32 input, 5·5·16 = 400: the same network as the float LeNet-5 baseline).
+   */
+  conv1Padding?: 'valid' | 'same';
 }
 
 export function maryLenet5(opts: MaryLenet5Options): tf.LayersModel {
-  const { prior, seed = 1, inputShape = [28, 28, 1], numClasses = 10, ...layerOpts } = opts;
+  const { prior, seed = 1, inputShape = [28, 28, 1], numClasses = 10, conv1Padding = 'valid', ...layerOpts } = opts;
   const rng = new Rng(seed);
   const v = { ...layerOpts, logSigma2Init: layerOpts.logSigma2Init ?? -10 };
   const bnSeedless = (): tf.layers.Layer => tf.layers.batchNormalization({ momentum: 0.9, epsilon: 1e-5 });
 
   const input = tf.input({ shape: inputShape });
-  let h = new VariationalConv2D({ ...v, filters: 6, kernelSize: 5, seed: rng.nextSeed(), name: 'var_conv1' }).apply(input) as tf.SymbolicTensor;
+  let h = new VariationalConv2D({ ...v, filters: 6, kernelSize: 5, padding: conv1Padding, seed: rng.nextSeed(), name: 'var_conv1' }).apply(input) as tf.SymbolicTensor;
   h = bnSeedless().apply(h) as tf.SymbolicTensor;
   h = tf.layers.reLU().apply(h) as tf.SymbolicTensor;
   h = tf.layers.maxPooling2d({ poolSize: 2 }).apply(h) as tf.SymbolicTensor;
