@@ -526,6 +526,9 @@ const HYPER = {
   milestones: [3, 4], // learning rate x0.1
   longRunMethods: ['binary-net'], // these train longRunEpochs instead (milestones scaled): binary activations learn slowly
   longRunEpochs: 15,
+  // LeNet-5 options per method: BinaryNet gets wider convolutions (nnabla's binary LeNet has 16 conv1 maps) and
+  // slower BN running averages (its sign thresholds are sensitive to them)
+  modelOptions: { 'binary-net': { widths: { conv1: 16, conv2: 32 }, bnMomentum: 0.99 } },
   inqEpochs: [1, 2, 3, 4, 5], // INQ fixes half of the free weights after each (nnabla: iterations 5000..9000)
   seed: 1,
 };
