@@ -262,9 +262,11 @@ const HYPER = {
   klLambda: 1, // 1 = the ELBO (KL/N); results/mary-lenet-mnist-lambda3 has the run with 3
   klNormalization: 'elbo', // 'layerMean': the published code's Σ_l KL_l/n_l (results/mary-lenet-mnist-layermean)
   minLevelGap: 0.25, // adjacent levels kept >= this fraction of the mean spacing apart (0: levels may merge)
+  levelLrScale: 1, // the levels' learning rate relative to the rest (the published code: 0.01)
   trainForward: 'ste', // 'ste': train through Q(θ); 'mean': the posterior means (the paper's ELBO pass)
   slabWidth: 0.075, // Gaussian window of each spike, as the code
   logSigma2Init: -10, // initial log σ², as the code's LeNet
+  conv1Padding: 'valid', // 'valid': the code's MNIST LeNet (256 features into fc1); 'same': the float LeNet-5's network
   mcSamples: 10, // weight samples of the Monte-Carlo predictive
   seed: 1,
 };
