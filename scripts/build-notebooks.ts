@@ -267,6 +267,7 @@ const HYPER = {
   slabWidth: 0.075, // Gaussian window of each spike, as the code
   logSigma2Init: -10, // initial log σ², as the code's LeNet
   conv1Padding: 'valid', // 'valid': the code's MNIST LeNet (256 features into fc1); 'same': the float LeNet-5's network
+  bnMomentum: 0.9, // BatchNorm running averages (the code's PyTorch 0.1)
   mcSamples: 10, // weight samples of the Monte-Carlo predictive
   seed: 1,
 };

@@ -39,7 +39,11 @@ test('maryLenet5: 6-16-120-84-10 variational layers, raw logits, prior attached,
   // conv1Padding 'same' is the float LeNet-5's network: 28x28 maps after conv1, 5*5*16 = 400 features.
   const same = maryLenet5({ M: 3, conv1Padding: 'same' });
   assert.equal(variationalLayers(same)[2].numWeights(), 400 * 120);
-  for (const m of [model, again, cifar, same]) m.dispose();
+  const slowBn = maryLenet5({ M: 3, bnMomentum: 0.99 });
+  const momenta = (m: tf.LayersModel) => m.layers.filter((l) => l.getClassName() === 'BatchNormalization').map((l) => l.getConfig().momentum);
+  assert.deepEqual(momenta(model), [0.9, 0.9, 0.9, 0.9]);
+  assert.deepEqual(momenta(slowBn), [0.99, 0.99, 0.99, 0.99]);
+  for (const m of [model, again, cifar, same, slowBn]) m.dispose();
 });
 
 test('maryDensenet40: 40 variational layers, 16 -> 160 -> 304 -> 448 channels, 10-class head', () => {

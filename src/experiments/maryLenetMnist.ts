@@ -28,6 +28,8 @@ export interface MaryLenetMnistConfig extends MaryTrainConfig {
   logSigma2Init: number;
   /** First convolution 'valid' (the code's MNIST LeNet) or 'same' (the float LeNet-5 baseline's network). */
   conv1Padding: string;
+  /** BatchNorm momentum of the Bayesian LeNet (0.9 = the code's PyTorch 0.1). */
+  bnMomentum: number;
   limitTrain: number;
   limitTest: number;
 }
@@ -38,7 +40,7 @@ export const maryLenetMnist: Experiment<MaryLenetMnistConfig> = {
   defaults: {
     dataset: 'mnist', Ms: [2, 3, 4], priors: ['spikeslab', 'gaussian'], fp: true, fpEpochs: 12, fpMilestones: [8, 11],
     epochs: 8, batchSize: 128, lr: 1e-3, milestones: [5, 7], klWarmupEpochs: 1, klLambda: 1, klNormalization: 'elbo', minLevelGap: 0.25, levelLrScale: 1, trainForward: 'ste',
-    slabWidth: 0.075, gaussianPriorLogSigma2: -4, clipValue: 0, mcSamples: 10, logSigma2Init: -10, conv1Padding: 'valid',
+    slabWidth: 0.075, gaussianPriorLogSigma2: -4, clipValue: 0, mcSamples: 10, logSigma2Init: -10, conv1Padding: 'valid', bnMomentum: 0.9,
     seed: 1, limitTrain: 0, limitTest: 0,
   },
   smoke: { Ms: [3], epochs: 2, fpEpochs: 1, milestones: [], fpMilestones: [], limitTrain: 1024, limitTest: 500, mcSamples: 3 },
@@ -47,6 +49,7 @@ export const maryLenetMnist: Experiment<MaryLenetMnistConfig> = {
       if (!Number.isInteger(M) || M < 2 || M > 8) throw new Error(`--Ms: M must be an integer from 2 to 8, got ${M}`);
     }
     const { trainForward } = checkMaryOptions(cfg, cfg.priors);
+    if (!(cfg.bnMomentum >= 0 && cfg.bnMomentum < 1)) throw new Error(`--bnMomentum must be in [0, 1), got ${cfg.bnMomentum}`);
     if (cfg.conv1Padding !== 'valid' && cfg.conv1Padding !== 'same') throw new Error(`--conv1Padding must be 'valid' or 'same', got '${cfg.conv1Padding}'`);
     const ds = await loadDataset(cfg.dataset, { limitTrain: cfg.limitTrain || undefined, limitTest: cfg.limitTest || undefined });
     const inputShape: [number, number, number] = [ds.height, ds.width, ds.channels];
@@ -62,7 +65,7 @@ export const maryLenetMnist: Experiment<MaryLenetMnistConfig> = {
 
     for (const M of cfg.Ms) {
       for (const prior of cfg.priors) {
-        const model = buildModel('mary-lenet5', { M, seed: cfg.seed, inputShape, numClasses: ds.numClasses, logSigma2Init: cfg.logSigma2Init, trainForward, conv1Padding: cfg.conv1Padding as 'valid' | 'same' });
+        const model = buildModel('mary-lenet5', { M, seed: cfg.seed, inputShape, numClasses: ds.numClasses, logSigma2Init: cfg.logSigma2Init, trainForward, conv1Padding: cfg.conv1Padding as 'valid' | 'same', bnMomentum: cfg.bnMomentum });
         const r = await trainMaryVariant(model, ds, M, prior, cfg, ctx, history);
         history.push(...r.history);
         variants.push(r.variant);

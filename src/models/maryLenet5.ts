@@ -30,13 +30,15 @@ export interface MaryLenet5Options extends MaryLayerOptions {
    * or 'same' (LeCun's 32×32 input, 5·5·16 = 400: the same network as the float LeNet-5 baseline).
    */
   conv1Padding?: 'valid' | 'same';
+  /** BatchNorm momentum (Keras convention; default 0.9 = the code's PyTorch 0.1). */
+  bnMomentum?: number;
 }
 
 export function maryLenet5(opts: MaryLenet5Options): tf.LayersModel {
-  const { prior, seed = 1, inputShape = [28, 28, 1], numClasses = 10, conv1Padding = 'valid', ...layerOpts } = opts;
+  const { prior, seed = 1, inputShape = [28, 28, 1], numClasses = 10, conv1Padding = 'valid', bnMomentum = 0.9, ...layerOpts } = opts;
   const rng = new Rng(seed);
   const v = { ...layerOpts, logSigma2Init: layerOpts.logSigma2Init ?? -10 };
-  const bnSeedless = (): tf.layers.Layer => tf.layers.batchNormalization({ momentum: 0.9, epsilon: 1e-5 });
+  const bnSeedless = (): tf.layers.Layer => tf.layers.batchNormalization({ momentum: bnMomentum, epsilon: 1e-5 });
 
   const input = tf.input({ shape: inputShape });
   let h = new VariationalConv2D({ ...v, filters: 6, kernelSize: 5, padding: conv1Padding, seed: rng.nextSeed(), name: 'var_conv1' }).apply(input) as tf.SymbolicTensor;
