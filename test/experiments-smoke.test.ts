@@ -74,7 +74,8 @@ test('mary-lenet-mnist --levelLrScale shrinks every optimizer step of the levels
   const { levelReport } = await import('../src/bayes');
   const { initEngine } = await import('../src/engine');
   await initEngine({ backend: 'wasm' });
-  const init = maryLenet5({ M: 3, seed: 1 });
+  const { maryLenetMnist } = await import('../src/experiments/maryLenetMnist');
+  const init = maryLenet5({ M: 3, seed: 1, conv1Padding: maryLenetMnist.defaults.conv1Padding as 'same' | 'valid' });
   const start = levelReport(init).map((r) => r.levels);
   init.dispose();
   const moved = async (scale: string) => {
