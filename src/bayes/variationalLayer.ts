@@ -223,16 +223,14 @@ export abstract class VariationalLayer extends tf.layers.Layer {
    */
   separateLevels(fraction: number): boolean {
     if (!(fraction > 0) || !this.learnLevels) return false;
-    const now = Array.from(this.levelParams.read().dataSync());
+    const now = this.levelSlots();
     const next = separateLevels(now, fraction);
     // Write back in the stored order, so each level keeps its optimizer moments.
     const order = now.map((_, i) => i).sort((a, b) => now[a] - now[b] || a - b);
     const out = now.slice();
     order.forEach((idx, k) => (out[idx] = next[k]));
     if (out.every((v, i) => v === now[i])) return false;
-    const t = tf.tensor1d(out);
-    this.levelParams.write(t);
-    t.dispose();
+    this.writeLevelSlots(out);
     return true;
   }
 

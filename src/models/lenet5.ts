@@ -51,9 +51,9 @@ export function lenet5(opts: LeNet5Options = {}): tf.LayersModel {
     if (!(Number.isInteger(v) && v >= 1)) throw new Error(`lenet5: widths.${k} must be a positive integer, got ${v}`);
   }
   let x = b.conv(input, { name: 'conv1', filters: w.conv1, kernelSize: 5, padding: opts.conv1Padding ?? 'same', useBias, quantize: fl });
-  x = b.bnActPool(x, 'conv1', 'pool1', bnOn, opts.binaryPool ?? 'max');
+  x = b.bnActPool(x, 'conv1', 'pool1', bnOn, opts.binaryPool);
   x = b.conv(x, { name: 'conv2', filters: w.conv2, kernelSize: 5, padding: 'valid', useBias });
-  x = b.bnActPool(x, 'conv2', 'pool2', bnOn, opts.binaryPool ?? 'max');
+  x = b.bnActPool(x, 'conv2', 'pool2', bnOn, opts.binaryPool);
   x = b.flatten(x);
   x = b.bnAct(b.dense(x, { name: 'fc1', units: w.fc1, useBias }), 'fc1', bnOn);
   x = b.bnAct(b.dense(x, { name: 'fc2', units: w.fc2, useBias }), 'fc2', bnOn);
