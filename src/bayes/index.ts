@@ -1,5 +1,6 @@
 export * from './priors';
 export * from './levels';
+export * from './oscillations';
 export * from './variationalLayer';
 export * from './variationalDense';
 export * from './variationalConv2d';

@@ -15,6 +15,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { Rng } from '../util/random';
 import { assignLevels, checkM, defaultLevelSpread, initLevels, partitions, separateLevels, sortLevels } from './levels';
+import { checkFreezeOptions, initialOscillationState, trackOscillations, type OscillationState } from './oscillations';
 import { priorKl, type PriorSpec } from './priors';
 
 export type VariationalMode = 'quantized' | 'mean' | 'sample';
@@ -56,6 +57,14 @@ export interface VariationalBaseArgs {
   useBias?: boolean;
   mode?: VariationalMode;
   trainForward?: TrainForward;
+  /**
+   * Iterative freezing of oscillating weights (Nagel et al. 2022, see oscillations.ts): after each optimizer
+   * step a weight whose level index reversed direction more often than this (EMA frequency) is pinned to a
+   * level for the rest of training. 0 (default) = off.
+   */
+  freezeThreshold?: number;
+  /** EMA momentum of the oscillation frequency (default 0.01, Nagel et al.'s). */
+  freezeMomentum?: number;
   /** Seeds the θ initialiser and the noise stream. */
   seed?: number;
   name?: string;
@@ -78,6 +87,8 @@ export abstract class VariationalLayer extends tf.layers.Layer {
   readonly thetaInit: ThetaInit;
   readonly useBias: boolean;
   readonly seed: number;
+  readonly freezeThreshold: number;
+  readonly freezeMomentum: number;
   mode: VariationalMode;
   trainForward: TrainForward;
 
@@ -85,6 +96,8 @@ export abstract class VariationalLayer extends tf.layers.Layer {
   protected logSigma2!: tf.LayerVariable;
   protected levelParams!: tf.LayerVariable;
   protected bias: tf.LayerVariable | null = null;
+  /** Oscillation tracking state, as non-trainable weights so checkpoints keep it (only when freezing is on). */
+  private oscillation: Record<keyof OscillationState, tf.LayerVariable> | null = null;
   private rng: Rng;
 
   constructor(args: VariationalBaseArgs) {
@@ -99,6 +112,9 @@ export abstract class VariationalLayer extends tf.layers.Layer {
     this.useBias = args.useBias ?? true;
     this.mode = args.mode ?? 'quantized';
     this.trainForward = args.trainForward ?? 'mean';
+    this.freezeThreshold = args.freezeThreshold ?? 0;
+    this.freezeMomentum = args.freezeMomentum ?? 0.01;
+    checkFreezeOptions({ threshold: this.freezeThreshold, momentum: this.freezeMomentum });
     // Without a seed the layer is still reproducible under a seeded Math.random (see train/seededRandom).
     this.seed = args.seed ?? Math.floor(Math.random() * 0x7fffffff);
     this.rng = new Rng(this.seed ^ 0x5bd1e995);
@@ -124,6 +140,16 @@ export abstract class VariationalLayer extends tf.layers.Layer {
     this.levelParams.write(tf.tensor1d(initLevels(this.M, std, this.levelSpread)));
     if (this.useBias) {
       this.bias = this.addWeight('bias', [this.outputChannels()], 'float32', tf.initializers.zeros(), undefined, true);
+    }
+    if (this.freezeThreshold > 0) {
+      const init = tf.tidy(() => initialOscillationState(assignLevels(this.theta.read(), this.sortedLevels()).indices));
+      const vars = {} as Record<keyof OscillationState, tf.LayerVariable>;
+      for (const key of Object.keys(init) as (keyof OscillationState)[]) {
+        vars[key] = this.addWeight(`osc_${key}`, kshape, 'float32', tf.initializers.zeros(), undefined, false);
+        vars[key].write(init[key]);
+      }
+      tf.dispose(Object.values(init));
+      this.oscillation = vars;
     }
     this.built = true;
   }
@@ -173,6 +199,31 @@ export abstract class VariationalLayer extends tf.layers.Layer {
     const theta = this.theta.read();
     const q = assignLevels(theta, this.sortedLevels()).quantized;
     return tf.add(q, tf.sub(theta, stopGradient(theta)));
+  }
+
+  /**
+   * Called by the training loop after every optimizer step: track level-index oscillations and pin every
+   * frozen weight's mean to its level (so frozen weights follow their level when the levels move).
+   */
+  afterStep(): void {
+    if (!this.oscillation) return;
+    const vars = this.oscillation;
+    tf.tidy(() => {
+      const state = Object.fromEntries(Object.entries(vars).map(([k, v]) => [k, v.read()])) as unknown as OscillationState;
+      const levels = this.sortedLevels();
+      const theta = this.theta.read();
+      const next = trackOscillations(state, assignLevels(theta, levels).indices,
+        { threshold: this.freezeThreshold, momentum: this.freezeMomentum });
+      for (const key of Object.keys(vars) as (keyof OscillationState)[]) vars[key].write(next[key]);
+      const pinned = tf.sum(tf.mul(tf.oneHot(tf.cast(next.frozenIndex, 'int32'), this.M), levels), -1);
+      this.theta.write(tf.where(tf.cast(next.frozen, 'bool'), pinned, theta));
+    });
+  }
+
+  /** Number of weights frozen by oscillation freezing (0 when it is off). */
+  frozenCount(): number {
+    if (!this.oscillation) return 0;
+    return tf.tidy(() => tf.sum(this.oscillation!.frozen.read()).dataSync()[0]);
   }
 
   /** The levels in ascending order (differentiable w.r.t. the stored level weights). */
@@ -279,6 +330,8 @@ export abstract class VariationalLayer extends tf.layers.Layer {
       useBias: this.useBias,
       mode: this.mode,
       trainForward: this.trainForward,
+      freezeThreshold: this.freezeThreshold,
+      freezeMomentum: this.freezeMomentum,
       seed: this.seed,
     };
   }

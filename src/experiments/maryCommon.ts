@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { batches, numBatches, type ImageDataset } from '../data';
 import {
-  klTerm, klWarmup, quantizationLoss, setMode, restoreModes, mcPredict, levelReport, variationalLayers,
+  checkFreezeOptions, klTerm, klWarmup, quantizationLoss, setMode, restoreModes, mcPredict, levelReport, variationalLayers,
   type PriorSpec,
 } from '../bayes';
 import { evaluate, fit, type FitConfig, type HistoryRow, type ScheduleConfig } from '../train';
@@ -39,6 +39,13 @@ export interface MaryTrainConfig {
    * invariant to gradient scale).
    */
   levelLrScale?: number;
+  /**
+   * Iterative freezing of weights whose level index oscillates (Nagel et al. 2022; layer option
+   * `freezeThreshold`): freeze where the EMA oscillation frequency exceeds this. 0 = off.
+   */
+  freezeThreshold?: number;
+  /** EMA momentum of that frequency (default 0.01). */
+  freezeMomentum?: number;
   /** Training forward pass: 'mean' (θ with local reparameterization) or 'ste' (Q(θ), straight-through to θ). */
   trainForward: string;
   /** Replaces the multistep schedule built from `milestones` (e.g. the seed's linear decay). */
@@ -76,7 +83,17 @@ export function checkMaryOptions(cfg: MaryTrainConfig, priors: string[]) {
   if (!(minLevelGap >= 0 && minLevelGap < 1)) throw new Error(`--minLevelGap must be in [0, 1), got ${minLevelGap}`);
   const levelLrScale = cfg.levelLrScale ?? 1;
   if (!(levelLrScale > 0 && levelLrScale <= 1)) throw new Error(`--levelLrScale must be in (0, 1], got ${levelLrScale}`);
-  return { trainForward: trainForward as 'mean' | 'ste', perLayerMean: klNormalization === 'layerMean', minLevelGap, levelLrScale };
+  const freeze = { threshold: cfg.freezeThreshold ?? 0, momentum: cfg.freezeMomentum ?? 0.01 };
+  try {
+    checkFreezeOptions(freeze);
+  } catch (e) {
+    throw new Error(`--freezeThreshold / --freezeMomentum: ${(e as Error).message}`);
+  }
+  return {
+    trainForward: trainForward as 'mean' | 'ste', perLayerMean: klNormalization === 'layerMean', minLevelGap, levelLrScale,
+    /** Layer options for the model builder. */
+    freezeLayerOptions: { freezeThreshold: freeze.threshold, freezeMomentum: freeze.momentum },
+  };
 }
 
 export const variantName = (M: number, prior: string) => `M${M}-${prior}`;
@@ -152,7 +169,7 @@ export async function trainMaryVariant(
   const name = variantName(M, prior);
   const stepsPerEpoch = numBatches(ds, 'train', { batchSize: cfg.batchSize });
   const N = ds.train.count;
-  const { perLayerMean, minLevelGap, levelLrScale } = checkMaryOptions(cfg, [prior]);
+  const { perLayerMean, minLevelGap, levelLrScale, freezeLayerOptions } = checkMaryOptions(cfg, [prior]);
   const vls = variationalLayers(model);
   let stepInEpoch = 0;
   let prevLevels: number[][] = []; // the levels after the previous step (set when each epoch starts, resume included)
@@ -165,6 +182,7 @@ export async function trainMaryVariant(
       spec, klLambda: cfg.klLambda, klWarmupEpochs: cfg.klWarmupEpochs,
       ...(perLayerMean ? { klNormalization: 'layerMean' } : {}), ...(minLevelGap > 0 ? { minLevelGap } : {}),
       ...(levelLrScale !== 1 ? { levelLrScale } : {}),
+      ...(freezeLayerOptions.freezeThreshold > 0 ? freezeLayerOptions : {}),
     }),
   };
   const res = await fit(model, ds, fitCfg, {
@@ -189,7 +207,9 @@ export async function trainMaryVariant(
       const q = ql.dataSync()[0];
       ql.dispose();
       const mean = evalInMode(model, ds, 'mean', cfg.normalize);
-      return { quantizationLoss: q, testAccuracyMean: mean.accuracy, klWeight: klWarmup(epoch + 1, cfg.klWarmupEpochs) };
+      const frozen: Record<string, number> = freezeLayerOptions.freezeThreshold > 0
+        ? { frozenFraction: vls.reduce((s, l) => s + l.frozenCount(), 0) / vls.reduce((s, l) => s + l.numWeights(), 0) } : {};
+      return { quantizationLoss: q, testAccuracyMean: mean.accuracy, klWeight: klWarmup(epoch + 1, cfg.klWarmupEpochs), ...frozen };
     },
     onEpochEnd: (row) => {
       const all = [...history, row];

@@ -38,7 +38,7 @@ export const maryDensenetCifar10: Experiment<MaryDensenetConfig> = {
   },
   smoke: { fixture: true, depth: 10, epochs: 2, limitTrain: 256, limitTest: 100, klWarmupEpochs: 1, mcSamples: 2, decayStart: 1 },
   async run(cfg, ctx) {
-    const { trainForward } = checkMaryOptions(cfg, cfg.priors);
+    const { trainForward, freezeLayerOptions } = checkMaryOptions(cfg, cfg.priors);
     const ds = await loadCifarForExperiment(cfg, ctx.outDir);
     const history: HistoryRow[] = [];
     const variants: VariantSummary[] = [];
@@ -47,7 +47,7 @@ export const maryDensenetCifar10: Experiment<MaryDensenetConfig> = {
     for (const prior of cfg.priors) {
       const model = buildModel('mary-densenet40', {
         M: cfg.M, depth: cfg.depth, growthRate: cfg.growthRate, seed: cfg.seed, numClasses: ds.numClasses,
-        inputShape: [ds.height, ds.width, ds.channels], logSigma2Init: cfg.logSigma2Init, trainForward,
+        inputShape: [ds.height, ds.width, ds.channels], logSigma2Init: cfg.logSigma2Init, trainForward, ...freezeLayerOptions,
       });
       const r = await trainMaryVariant(model, ds, cfg.M, prior, train, ctx, history);
       history.push(...r.history);

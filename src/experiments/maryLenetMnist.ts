@@ -39,7 +39,7 @@ export const maryLenetMnist: Experiment<MaryLenetMnistConfig> = {
   description: 'Bayesian asymmetric M-ary LeNet-5 on MNIST (Chien & Chang): M = 2, 3, 4, multiple spike-and-slab vs Gaussian prior, vs float.',
   defaults: {
     dataset: 'mnist', Ms: [2, 3, 4], priors: ['spikeslab', 'gaussian'], fp: true, fpEpochs: 12, fpMilestones: [8, 11],
-    epochs: 8, batchSize: 128, lr: 1e-3, milestones: [5, 7], klWarmupEpochs: 1, klLambda: 0.3, klNormalization: 'elbo', minLevelGap: 0.25, levelLrScale: 1, trainForward: 'ste',
+    epochs: 8, batchSize: 128, lr: 1e-3, milestones: [5, 7], klWarmupEpochs: 1, klLambda: 0.3, klNormalization: 'elbo', minLevelGap: 0.25, levelLrScale: 1, freezeThreshold: 0, freezeMomentum: 0.01, trainForward: 'ste',
     slabWidth: 0.075, gaussianPriorLogSigma2: -4, clipValue: 0, mcSamples: 10, logSigma2Init: -10, conv1Padding: 'same', bnMomentum: 0.99,
     seed: 1, limitTrain: 0, limitTest: 0,
   },
@@ -48,7 +48,7 @@ export const maryLenetMnist: Experiment<MaryLenetMnistConfig> = {
     for (const M of cfg.Ms) {
       if (!Number.isInteger(M) || M < 2 || M > 8) throw new Error(`--Ms: M must be an integer from 2 to 8, got ${M}`);
     }
-    const { trainForward } = checkMaryOptions(cfg, cfg.priors);
+    const { trainForward, freezeLayerOptions } = checkMaryOptions(cfg, cfg.priors);
     if (!(cfg.bnMomentum >= 0 && cfg.bnMomentum < 1)) throw new Error(`--bnMomentum must be in [0, 1), got ${cfg.bnMomentum}`);
     if (cfg.conv1Padding !== 'valid' && cfg.conv1Padding !== 'same') throw new Error(`--conv1Padding must be 'valid' or 'same', got '${cfg.conv1Padding}'`);
     const ds = await loadDataset(cfg.dataset, { limitTrain: cfg.limitTrain || undefined, limitTest: cfg.limitTest || undefined });
@@ -65,7 +65,7 @@ export const maryLenetMnist: Experiment<MaryLenetMnistConfig> = {
 
     for (const M of cfg.Ms) {
       for (const prior of cfg.priors) {
-        const model = buildModel('mary-lenet5', { M, seed: cfg.seed, inputShape, numClasses: ds.numClasses, logSigma2Init: cfg.logSigma2Init, trainForward, conv1Padding: cfg.conv1Padding as 'valid' | 'same', bnMomentum: cfg.bnMomentum });
+        const model = buildModel('mary-lenet5', { M, seed: cfg.seed, inputShape, numClasses: ds.numClasses, logSigma2Init: cfg.logSigma2Init, trainForward, conv1Padding: cfg.conv1Padding as 'valid' | 'same', bnMomentum: cfg.bnMomentum, ...freezeLayerOptions });
         const r = await trainMaryVariant(model, ds, M, prior, cfg, ctx, history);
         history.push(...r.history);
         variants.push(r.variant);
