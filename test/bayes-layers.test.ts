@@ -5,6 +5,7 @@ import { initEngine } from '../src/engine';
 import { VariationalConv2D } from '../src/bayes/variationalConv2d';
 import { VariationalDense } from '../src/bayes/variationalDense';
 import { klDivergence, quantizationLoss, setMode, variationalLayers } from '../src/bayes/modelOps';
+import { klTerm } from '../src/bayes/elbo';
 import type { PriorSpec } from '../src/bayes/priors';
 
 test.before(async () => {
@@ -209,4 +210,20 @@ test('klDivergence perLayerMean averages each layer over its weights before summ
   assert.ok(Math.abs(got - expected) < 1e-5 * Math.abs(expected), `${got} vs ${expected}`);
   const sum = tf.tidy(() => klDivergence(model, prior).dataSync()[0]);
   assert.ok(sum > got * 5, 'the plain sum weighs every weight once');
+});
+
+test('klTerm layerExponent weighs layer l by (N/n_l)^a / N: a = 0 is the ELBO, a = 1 the per-layer mean', () => {
+  const model = tinyModel();
+  const prior = { kind: 'spikeSlab' as const };
+  const layers = variationalLayers(model);
+  const N = 1000;
+  const kls = layers.map((l) => tf.tidy(() => l.kl(prior).dataSync()[0]));
+  const term = (o: Partial<Parameters<typeof klTerm>[2]>) => tf.tidy(() => klTerm(model, prior, { numExamples: N, ...o }).dataSync()[0]);
+  const close = (a: number, b: number) => assert.ok(Math.abs(a - b) < 1e-5 * Math.abs(b), `${a} vs ${b}`);
+  const expected = kls.reduce((s, kl, i) => s + (kl * Math.sqrt(N / layers[i].numWeights())) / N, 0);
+  close(term({ layerExponent: 0.5, klWeight: 2 }), 2 * expected);
+  close(term({ layerExponent: 0 }), term({}));
+  close(term({ layerExponent: 1 }), term({ perLayerMean: true }));
+  assert.throws(() => term({ layerExponent: 1.2 }), /layerExponent must be in \[0, 1\]/);
+  assert.throws(() => term({ layerExponent: 0.5, perLayerMean: true }), /not both/);
 });

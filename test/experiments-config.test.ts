@@ -25,8 +25,10 @@ test('checkMaryOptions rejects bad Bayesian options before any training, with th
   const { checkMaryOptions } = await import('../src/experiments/maryCommon');
   const { maryLenetMnist } = await import('../src/experiments/maryLenetMnist');
   const cfg = maryLenetMnist.defaults;
+  const d = cfg as typeof cfg & { freezeThreshold: number; klLayerExponent: number };
   assert.deepEqual(checkMaryOptions(cfg, cfg.priors), {
-    trainForward: 'ste', perLayerMean: false, minLevelGap: 0.25, levelLrScale: 1,
+    trainForward: 'ste', perLayerMean: false, layerExponent: d.klLayerExponent, minLevelGap: 0.25, levelLrScale: 1,
+    freezeLayerOptions: { freezeThreshold: d.freezeThreshold, freezeMomentum: 0.01 },
   });
   assert.equal(checkMaryOptions({ ...cfg, klNormalization: 'layerMean', levelLrScale: 0.01 }, []).levelLrScale, 0.01);
   assert.throws(() => checkMaryOptions(cfg, ['laplace']), /unknown prior 'laplace' \(use spikeslab, gaussian\)/);
@@ -34,4 +36,8 @@ test('checkMaryOptions rejects bad Bayesian options before any training, with th
   assert.throws(() => checkMaryOptions({ ...cfg, klNormalization: 'batch' }, []), /--klNormalization must be 'elbo' or 'layerMean'/);
   assert.throws(() => checkMaryOptions({ ...cfg, minLevelGap: 1 }, []), /--minLevelGap must be in \[0, 1\)/);
   assert.throws(() => checkMaryOptions({ ...cfg, levelLrScale: 0 }, []), /--levelLrScale must be in \(0, 1\]/);
+  assert.throws(() => checkMaryOptions({ ...cfg, klLayerExponent: 1.5 }, []), /--klLayerExponent must be in \[0, 1\]/);
+  assert.throws(() => checkMaryOptions({ ...cfg, klNormalization: 'layerMean', klLayerExponent: 0.5 }, []), /exponent 1 already/);
+  assert.throws(() => checkMaryOptions({ ...cfg, freezeThreshold: 2 }, []), /--freezeThreshold.*threshold must be in \[0, 1\)/);
+  assert.throws(() => checkMaryOptions({ ...cfg, freezeThreshold: 0.02, freezeMomentum: -1 }, []), /momentum must be in \(0, 1\]/);
 });

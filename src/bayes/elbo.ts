@@ -32,6 +32,12 @@ export interface KlTermOptions {
    * bug fixed: every layer counts once), instead of the ELBO's sum over all weights / N.
    */
   perLayerMean?: boolean;
+  /**
+   * α in [0, 1]: weigh layer l's KL by (N/n_l)^α before the 1/N, which interpolates between the ELBO (α = 0)
+   * and the published per-layer mean (α = 1, = perLayerMean). It strengthens the prior on small layers,
+   * whose few weights carry large, noisy likelihood gradients, and leaves the large ones near the ELBO.
+   */
+  layerExponent?: number;
 }
 
 /** β · KL / N as a differentiable scalar, for a training loop's extra-loss hook. */
@@ -39,7 +45,11 @@ export function klTerm(model: tf.LayersModel, prior: PriorSpec | undefined, opts
   const scale = (opts.klWeight ?? 1) * (opts.klScale ?? (opts.perLayerMean ? 1 : 1 / opts.numExamples));
   // Computed even when β = 0 (warm-up start): every variable then gets a (zero) gradient at every step, and
   // tfjs optimizers, which index their moment slots by position in the gradient list, never see it shift.
-  return tf.tidy(() => tf.mul(klDivergence(model, prior, { perLayerMean: opts.perLayerMean }), scale) as tf.Scalar);
+  const a = opts.layerExponent ?? 0;
+  if (!(a >= 0 && a <= 1)) throw new Error(`klTerm: layerExponent must be in [0, 1], got ${a}`);
+  if (a > 0 && opts.perLayerMean) throw new Error('klTerm: give perLayerMean or layerExponent, not both');
+  const layerWeight = a > 0 ? (n: number) => Math.pow(opts.numExamples / n, a) : undefined;
+  return tf.tidy(() => tf.mul(klDivergence(model, prior, { perLayerMean: opts.perLayerMean, layerWeight }), scale) as tf.Scalar);
 }
 
 /** The full per-example negative ELBO for integer or one-hot labels and logits. */

@@ -46,11 +46,14 @@ export function modelPrior(model: tf.LayersModel): PriorSpec | undefined {
  * weights before summing the layers (the published code's scaling, which weighs small layers far more).
  */
 export function klDivergence(
-  model: tf.LayersModel, prior: PriorSpec | undefined = modelPrior(model), opts: { perLayerMean?: boolean } = {},
+  model: tf.LayersModel, prior: PriorSpec | undefined = modelPrior(model),
+  opts: { perLayerMean?: boolean; layerWeight?: (numWeights: number) => number } = {},
 ): tf.Scalar {
   if (!prior) throw new Error('klDivergence: no prior given and none attached to the model (attachPrior)');
-  // perLayerMean: Σ_layers KL_l / n_l, the published code's scaling (each layer's KL averaged over its weights).
-  return sumOver(model, (l) => (opts.perLayerMean ? tf.div(l.kl(prior), l.numWeights()) as tf.Scalar : l.kl(prior)));
+  // perLayerMean: Σ_layers KL_l / n_l, the published code's scaling (each layer's KL averaged over its weights);
+  // layerWeight: Σ_layers w(n_l)·KL_l, any other per-layer weighting.
+  const weight = opts.perLayerMean ? (n: number) => 1 / n : opts.layerWeight;
+  return sumOver(model, (l) => (weight ? tf.mul(l.kl(prior), weight(l.numWeights())) as tf.Scalar : l.kl(prior)));
 }
 
 /** Set the inference mode of every variational layer; returns the previous modes (for restoreModes). */

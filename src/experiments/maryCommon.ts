@@ -29,6 +29,11 @@ export interface MaryTrainConfig {
    */
   klNormalization?: string;
   /**
+   * With 'elbo': weigh layer l's KL by (N/n_l)^α (0 = the ELBO, 1 = the published per-layer mean), a prior
+   * stronger on the small layers only (see klTerm).
+   */
+  klLayerExponent?: number;
+  /**
    * After every step, adjacent levels of a layer closer than this fraction of its mean level spacing are
    * pushed apart (0 = off), so no two levels merge and every layer deploys M distinct values.
    */
@@ -79,6 +84,11 @@ export function checkMaryOptions(cfg: MaryTrainConfig, priors: string[]) {
   if (klNormalization !== 'elbo' && klNormalization !== 'layerMean') {
     throw new Error(`--klNormalization must be 'elbo' or 'layerMean', got '${klNormalization}'`);
   }
+  const layerExponent = cfg.klLayerExponent ?? 0;
+  if (!(layerExponent >= 0 && layerExponent <= 1)) throw new Error(`--klLayerExponent must be in [0, 1], got ${layerExponent}`);
+  if (layerExponent > 0 && klNormalization === 'layerMean') {
+    throw new Error(`--klLayerExponent applies to --klNormalization elbo ('layerMean' is exponent 1 already)`);
+  }
   const minLevelGap = cfg.minLevelGap ?? 0;
   if (!(minLevelGap >= 0 && minLevelGap < 1)) throw new Error(`--minLevelGap must be in [0, 1), got ${minLevelGap}`);
   const levelLrScale = cfg.levelLrScale ?? 1;
@@ -90,7 +100,7 @@ export function checkMaryOptions(cfg: MaryTrainConfig, priors: string[]) {
     throw new Error(`--freezeThreshold / --freezeMomentum: ${(e as Error).message}`);
   }
   return {
-    trainForward: trainForward as 'mean' | 'ste', perLayerMean: klNormalization === 'layerMean', minLevelGap, levelLrScale,
+    trainForward: trainForward as 'mean' | 'ste', perLayerMean: klNormalization === 'layerMean', layerExponent, minLevelGap, levelLrScale,
     /** Layer options for the model builder. */
     freezeLayerOptions: { freezeThreshold: freeze.threshold, freezeMomentum: freeze.momentum },
   };
@@ -169,7 +179,7 @@ export async function trainMaryVariant(
   const name = variantName(M, prior);
   const stepsPerEpoch = numBatches(ds, 'train', { batchSize: cfg.batchSize });
   const N = ds.train.count;
-  const { perLayerMean, minLevelGap, levelLrScale, freezeLayerOptions } = checkMaryOptions(cfg, [prior]);
+  const { perLayerMean, layerExponent, minLevelGap, levelLrScale, freezeLayerOptions } = checkMaryOptions(cfg, [prior]);
   const vls = variationalLayers(model);
   let stepInEpoch = 0;
   let prevLevels: number[][] = []; // the levels after the previous step (set when each epoch starts, resume included)
@@ -180,7 +190,8 @@ export async function trainMaryVariant(
     checkpointDir: path.join(ctx.outDir, 'checkpoints', name), resume: ctx.resume, progress: ctx.progress,
     fingerprint: JSON.stringify({
       spec, klLambda: cfg.klLambda, klWarmupEpochs: cfg.klWarmupEpochs,
-      ...(perLayerMean ? { klNormalization: 'layerMean' } : {}), ...(minLevelGap > 0 ? { minLevelGap } : {}),
+      ...(perLayerMean ? { klNormalization: 'layerMean' } : {}), ...(layerExponent > 0 ? { klLayerExponent: layerExponent } : {}),
+      ...(minLevelGap > 0 ? { minLevelGap } : {}),
       ...(levelLrScale !== 1 ? { levelLrScale } : {}),
       ...(freezeLayerOptions.freezeThreshold > 0 ? freezeLayerOptions : {}),
     }),
@@ -192,7 +203,7 @@ export async function trainMaryVariant(
     },
     extraLoss: ({ epoch }) => {
       const beta = klWarmup(epoch + stepInEpoch / stepsPerEpoch, cfg.klWarmupEpochs);
-      return klTerm(model, spec, { numExamples: N, klWeight: beta * cfg.klLambda, perLayerMean });
+      return klTerm(model, spec, { numExamples: N, klWeight: beta * cfg.klLambda, perLayerMean, layerExponent });
     },
     afterStep: () => {
       stepInEpoch++;
