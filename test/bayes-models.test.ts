@@ -67,3 +67,27 @@ test('maryDensenet40: 40 variational layers, 16 -> 160 -> 304 -> 448 channels, 1
   assert.ok(Array.from(y.dataSync()).every(Number.isFinite));
   model.dispose();
 });
+
+test('initFromFloat: the Bayesian LeNet-5 in mean mode computes exactly the trained float LeNet-5', async () => {
+  const { lenet5 } = await import('../src/models/lenet5');
+  const { initFromFloat } = await import('../src/bayes/modelOps');
+  const float = lenet5({ seed: 3 });
+  // Give the float net non-trivial biases and BN statistics, as training would.
+  float.setWeights(float.getWeights().map((w, i) => (w.shape.length === 1 ? tf.add(w, tf.randomUniform(w.shape, 0.1, 0.5, 'float32', i)) : w)));
+  const mary = maryLenet5({ M: 3, seed: 1, conv1Padding: 'same', freezeThreshold: 0.02 });
+  initFromFloat(mary, float);
+  const x = tf.randomNormal([4, 28, 28, 1], 0, 1, 'float32', 7);
+  setMode(mary, 'mean');
+  const diff = tf.tidy(() => tf.max(tf.abs(tf.sub(mary.predict(x) as tf.Tensor, float.predict(x) as tf.Tensor))).dataSync()[0]);
+  assert.ok(diff < 1e-4, `max |mean-mode logits - float logits| = ${diff}`);
+  // The levels are re-spread over each layer's float kernel: Lloyd-Max for M = 3 is {-a, 0, a}, a = sqrt(3)*2/3*std.
+  const kernel = float.getLayer('fc1').getWeights()[0];
+  const std = Math.sqrt(tf.moments(kernel).variance.dataSync()[0]);
+  const levels = variationalLayers(mary)[2].levelsValues();
+  assert.ok(Math.abs(levels[2] - Math.sqrt(3) * (2 / 3) * std) < 1e-5 && levels[1] === 0 && Math.abs(levels[0] + levels[2]) < 1e-6);
+  // The code's 'valid' LeNet is another network: a clear error, not a silent partial copy.
+  const valid = maryLenet5({ M: 3, seed: 1 });
+  assert.throws(() => initFromFloat(valid, float), /var_fc1: float kernel has shape \[400,120\], this layer's means have \[256,120\]/);
+  [float, mary, valid].forEach((m) => m.dispose());
+  x.dispose();
+});

@@ -80,3 +80,24 @@ export function levelReport(model: tf.LayersModel): {
     return { name: l.name, levels: l.levelsValues(), partitions: l.partitionValues(), counts: l.levelCounts(), meanLogSigma2: s / ls.length };
   });
 }
+
+/**
+ * Start a Bayesian network from a trained float network of the same architecture: the i-th variational layer
+ * takes the i-th kernel layer's kernel and bias (its levels are re-spread over the kernel, see
+ * `loadFloatWeights`), and the i-th batch norm layer takes the i-th batch norm's parameters and statistics.
+ */
+export function initFromFloat(model: tf.LayersModel, floatModel: tf.LayersModel): void {
+  const vls = variationalLayers(model);
+  const kernelLayers = floatModel.layers.filter((l) => l.weights.some((w) => w.originalName.endsWith('/kernel')));
+  const bnOf = (m: tf.LayersModel) => m.layers.filter((l) => l.getClassName() === 'BatchNormalization');
+  const [bn, floatBn] = [bnOf(model), bnOf(floatModel)];
+  if (kernelLayers.length !== vls.length || bn.length !== floatBn.length) {
+    throw new Error(`initFromFloat: the float network has ${kernelLayers.length} kernel and ${floatBn.length} batch norm layers, ` +
+      `the Bayesian one ${vls.length} variational and ${bn.length} batch norm layers: not the same architecture`);
+  }
+  vls.forEach((l, i) => {
+    const find = (suffix: string) => kernelLayers[i].weights.find((w) => w.originalName.endsWith(suffix))?.read() ?? null;
+    l.loadFloatWeights(find('/kernel') as tf.Tensor, find('/bias'));
+  });
+  bn.forEach((l, i) => l.setWeights(floatBn[i].getWeights()));
+}

@@ -142,16 +142,39 @@ export abstract class VariationalLayer extends tf.layers.Layer {
       this.bias = this.addWeight('bias', [this.outputChannels()], 'float32', tf.initializers.zeros(), undefined, true);
     }
     if (this.freezeThreshold > 0) {
-      const init = tf.tidy(() => initialOscillationState(assignLevels(this.theta.read(), this.sortedLevels()).indices));
       const vars = {} as Record<keyof OscillationState, tf.LayerVariable>;
-      for (const key of Object.keys(init) as (keyof OscillationState)[]) {
+      for (const key of ['prevIndex', 'lastDirection', 'frequency', 'indexEma', 'frozen', 'frozenIndex'] as const) {
         vars[key] = this.addWeight(`osc_${key}`, kshape, 'float32', tf.initializers.zeros(), undefined, false);
-        vars[key].write(init[key]);
       }
-      tf.dispose(Object.values(init));
       this.oscillation = vars;
+      this.resetOscillations();
     }
     this.built = true;
+  }
+
+  /** Start the oscillation tracking afresh from the current assignment (nothing frozen). */
+  private resetOscillations(): void {
+    if (!this.oscillation) return;
+    const init = tf.tidy(() => initialOscillationState(assignLevels(this.theta.read(), this.sortedLevels()).indices));
+    for (const key of Object.keys(init) as (keyof OscillationState)[]) this.oscillation[key].write(init[key]);
+    tf.dispose(Object.values(init));
+  }
+
+  /**
+   * Start from a trained float layer of the same shape (soft weight-sharing and sparse VD start from trained
+   * nets too): θ ← kernel, bias ← bias, the levels re-spread over ±levelSpread·std(kernel) as at build, and
+   * the oscillation tracking restarted. log σ² keeps its initial value.
+   */
+  loadFloatWeights(kernel: tf.Tensor, bias: tf.Tensor | null): void {
+    const want = this.theta.shape.join('x');
+    if (kernel.shape.join('x') !== want) {
+      throw new Error(`${this.name}: float kernel has shape [${kernel.shape}], this layer's means have [${this.theta.shape}]`);
+    }
+    this.theta.write(kernel);
+    if (this.bias && bias) this.bias.write(bias);
+    const std = tf.tidy(() => Math.sqrt(tf.moments(kernel).variance.dataSync()[0])) || 1;
+    this.writeLevelSlots(initLevels(this.M, std, this.levelSpread));
+    this.resetOscillations();
   }
 
   private thetaInitializer(kshape: number[]): ReturnType<typeof tf.initializers.zeros> {

@@ -3,6 +3,7 @@
  * is compared with, and the smallest end-to-end check of the engine, data and training loop.
  */
 import * as path from 'node:path';
+import type * as tf from '@tensorflow/tfjs';
 import { loadDataset, type ImageDataset } from '../data';
 import { buildModel } from '../models';
 import { fit, type HistoryRow } from '../train';
@@ -32,7 +33,9 @@ export async function trainFloatLenet5(
   o: { epochs: number; batchSize: number; lr: number; milestones: number[]; seed: number },
   ctx: ExperimentContext,
   before: HistoryRow[] = [],
-): Promise<{ history: HistoryRow[]; variant: VariantSummary }> {
+  /** Return the trained model (the caller disposes it) instead of disposing it. */
+  keepModel = false,
+): Promise<{ history: HistoryRow[]; variant: VariantSummary; model: tf.LayersModel | null }> {
   const model = buildModel('lenet5', { seed: o.seed, inputShape: [ds.height, ds.width, ds.channels], numClasses: ds.numClasses });
   const res = await fit(model, ds, {
     epochs: o.epochs, batchSize: o.batchSize, seed: o.seed, variant: 'fp',
@@ -46,9 +49,12 @@ export async function trainFloatLenet5(
     },
   });
   res.optimizer.dispose();
-  model.dispose();
+  if (!keepModel) model.dispose();
   const last = res.history[res.history.length - 1];
-  return { history: res.history, variant: { name: 'fp', testAccuracy: last.testAccuracy as number, epochs: res.history.length } };
+  return {
+    history: res.history, variant: { name: 'fp', testAccuracy: last.testAccuracy as number, epochs: res.history.length },
+    model: keepModel ? model : null,
+  };
 }
 
 export const lenetMnist: Experiment<LenetMnistConfig> = {

@@ -51,6 +51,12 @@ export interface MaryTrainConfig {
   freezeThreshold?: number;
   /** EMA momentum of that frequency (default 0.01). */
   freezeMomentum?: number;
+  /**
+   * Start every Bayesian variant from the trained float network (θ, biases, batch norm; levels spread over
+   * each layer's trained weights), as soft weight-sharing (Ullrich et al. 2017) and sparse VD do. The float
+   * net is trained (or resumed from its checkpoint) even when it is not reported.
+   */
+  initFromFloat?: boolean;
   /** Training forward pass: 'mean' (θ with local reparameterization) or 'ste' (Q(θ), straight-through to θ). */
   trainForward: string;
   /** Replaces the multistep schedule built from `milestones` (e.g. the seed's linear decay). */
@@ -193,7 +199,7 @@ export async function trainMaryVariant(
       ...(perLayerMean ? { klNormalization: 'layerMean' } : {}), ...(layerExponent > 0 ? { klLayerExponent: layerExponent } : {}),
       ...(minLevelGap > 0 ? { minLevelGap } : {}),
       ...(levelLrScale !== 1 ? { levelLrScale } : {}),
-      ...(freezeLayerOptions.freezeThreshold > 0 ? freezeLayerOptions : {}),
+      ...(freezeLayerOptions.freezeThreshold > 0 ? freezeLayerOptions : {}), ...(cfg.initFromFloat ? { initFromFloat: true } : {}),
     }),
   };
   const res = await fit(model, ds, fitCfg, {

@@ -8,6 +8,8 @@
  */
 import * as path from 'node:path';
 import { loadDataset } from '../data';
+import type * as tf from '@tensorflow/tfjs';
+import { initFromFloat } from '../bayes';
 import { buildModel } from '../models';
 import type { HistoryRow } from '../train';
 import { trainFloatLenet5 } from './lenetMnist';
@@ -22,6 +24,7 @@ export interface MaryLenetMnistConfig extends MaryTrainConfig {
   priors: string[];
   /** Also train the float LeNet-5 baseline (variant 'fp'). */
   fp: boolean;
+
   fpEpochs: number;
   /** Learning rate x0.1 at these epochs of the float baseline (as lenet-mnist). */
   fpMilestones: number[];
@@ -38,7 +41,7 @@ export const maryLenetMnist: Experiment<MaryLenetMnistConfig> = {
   name: 'mary-lenet-mnist',
   description: 'Bayesian asymmetric M-ary LeNet-5 on MNIST (Chien & Chang): M = 2, 3, 4, multiple spike-and-slab vs Gaussian prior, vs float.',
   defaults: {
-    dataset: 'mnist', Ms: [2, 3, 4], priors: ['spikeslab', 'gaussian'], fp: true, fpEpochs: 12, fpMilestones: [8, 11],
+    dataset: 'mnist', Ms: [2, 3, 4], priors: ['spikeslab', 'gaussian'], fp: true, initFromFloat: false, fpEpochs: 12, fpMilestones: [8, 11],
     epochs: 8, batchSize: 128, lr: 1e-3, milestones: [5, 7], klWarmupEpochs: 1, klLambda: 0.3, klNormalization: 'elbo', klLayerExponent: 0, minLevelGap: 0.25, levelLrScale: 1, freezeThreshold: 0, freezeMomentum: 0.01, trainForward: 'ste',
     slabWidth: 0.075, gaussianPriorLogSigma2: -4, clipValue: 0, mcSamples: 10, logSigma2Init: -10, conv1Padding: 'same', bnMomentum: 0.99,
     seed: 1, limitTrain: 0, limitTest: 0,
@@ -57,15 +60,21 @@ export const maryLenetMnist: Experiment<MaryLenetMnistConfig> = {
     const variants: VariantSummary[] = [];
     const figures: string[] = [];
 
-    if (cfg.fp) {
-      const r = await trainFloatLenet5(ds, { ...cfg, epochs: cfg.fpEpochs, milestones: cfg.fpMilestones }, ctx, history);
-      history.push(...r.history);
-      variants.push(r.variant);
+    if (cfg.conv1Padding !== 'same' && cfg.initFromFloat) throw new Error(`--initFromFloat needs --conv1Padding same (the float LeNet-5's network)`);
+    let floatModel: tf.LayersModel | null = null;
+    if (cfg.fp || cfg.initFromFloat) {
+      const r = await trainFloatLenet5(ds, { ...cfg, epochs: cfg.fpEpochs, milestones: cfg.fpMilestones }, ctx, history, cfg.initFromFloat);
+      if (cfg.fp) {
+        history.push(...r.history);
+        variants.push(r.variant);
+      }
+      floatModel = r.model;
     }
 
     for (const M of cfg.Ms) {
       for (const prior of cfg.priors) {
         const model = buildModel('mary-lenet5', { M, seed: cfg.seed, inputShape, numClasses: ds.numClasses, logSigma2Init: cfg.logSigma2Init, trainForward, conv1Padding: cfg.conv1Padding as 'valid' | 'same', bnMomentum: cfg.bnMomentum, ...freezeLayerOptions });
+        if (floatModel) initFromFloat(model, floatModel);
         const r = await trainMaryVariant(model, ds, M, prior, cfg, ctx, history);
         history.push(...r.history);
         variants.push(r.variant);
@@ -79,6 +88,7 @@ export const maryLenetMnist: Experiment<MaryLenetMnistConfig> = {
       }
     }
 
+    floatModel?.dispose();
     const bayesRows = history.filter((r) => r.variant !== 'fp');
     if (bayesRows.length > 0) {
       await savePlot(curves({
