@@ -41,8 +41,8 @@ export const maryLenetMnist: Experiment<MaryLenetMnistConfig> = {
   name: 'mary-lenet-mnist',
   description: 'Bayesian asymmetric M-ary LeNet-5 on MNIST (Chien & Chang): M = 2, 3, 4, multiple spike-and-slab vs Gaussian prior, vs float.',
   defaults: {
-    dataset: 'mnist', Ms: [2, 3, 4], priors: ['spikeslab', 'gaussian'], fp: true, initFromFloat: false, fpEpochs: 12, fpMilestones: [8, 11],
-    epochs: 8, batchSize: 128, lr: 1e-3, milestones: [5, 7], klWarmupEpochs: 1, klLambda: 0.3, klNormalization: 'elbo', klLayerExponent: 0, minLevelGap: 0.25, levelLrScale: 1, freezeThreshold: 0, freezeMomentum: 0.01, trainForward: 'ste',
+    dataset: 'mnist', Ms: [2, 3, 4], priors: ['spikeslab', 'gaussian'], fp: true, initFromFloat: true, fpEpochs: 12, fpMilestones: [8, 11],
+    epochs: 8, batchSize: 128, lr: 1e-3, milestones: [5, 7], klWarmupEpochs: 1, klLambda: 1, klNormalization: 'elbo', klLayerExponent: 0.5, minLevelGap: 0.25, levelLrScale: 1, freezeThreshold: 0.02, freezeMomentum: 0.01, trainForward: 'ste',
     slabWidth: 0.075, gaussianPriorLogSigma2: -4, clipValue: 0, mcSamples: 10, logSigma2Init: -10, conv1Padding: 'same', bnMomentum: 0.99,
     seed: 1, limitTrain: 0, limitTest: 0,
   },
