@@ -254,13 +254,17 @@ const HYPER = {
   Ms: [2, 3, 4], // numbers of levels, one network each
   priors: ['spikeslab', 'gaussian'], // multiple spike-and-slab (the method) and the Gaussian prior (its comparison)
   fp: true, // also train the float LeNet-5 as the reference (12 epochs, lr x0.1 at 8 and 11, as lenet-mnist)
+  initFromFloat: true, // start every Bayesian net from the trained float LeNet-5 (false: from scratch, results/mary-lenet-mnist-scratch)
   epochs: 8,
   batchSize: 128,
   lr: 1e-3, // Adam, as the code
   milestones: [5, 7], // learning rate x0.1
   klWarmupEpochs: 1, // KL weight 0 -> 1 linearly over this many epochs
-  klLambda: 0.3, // 1 = the ELBO (KL/N); 0.3 tempers the prior (results/mary-lenet-mnist-elbo-valid has 1, -lambda3 has 3)
+  klLambda: 1, // 1 = the ELBO (KL/N); < 1 tempers the prior
   klNormalization: 'elbo', // 'layerMean': the published code's Σ_l KL_l/n_l (results/mary-lenet-mnist-layermean)
+  klLayerExponent: 0.5, // layer l's KL weighted by (N/n_l)^0.5: stronger on the small layers (0 = the plain ELBO, 1 = 'layerMean')
+  freezeThreshold: 0.02, // freeze weights whose level index oscillates more often than this (Nagel et al. 2022; 0 = off)
+  freezeMomentum: 0.01, // EMA momentum of that oscillation frequency
   minLevelGap: 0.25, // adjacent levels kept >= this fraction of the mean spacing apart (0: levels may merge)
   levelLrScale: 1, // the levels' learning rate relative to the rest (the published code: 0.01)
   trainForward: 'ste', // 'ste': train through Q(θ); 'mean': the posterior means (the paper's ELBO pass)
@@ -292,8 +296,9 @@ showTable(initial, { caption: 'M = 3 before training: evenly spaced levels, the 
 %% md
 ## Training
 
-One float network and one Bayesian network per (M, prior), each trained on the negative ELBO
-(cross-entropy + β · KL / N). After every epoch the experiment logs the quantization loss and the accuracy of
+One float network, then one Bayesian network per (M, prior) that starts from it (θ, biases and batch norm from
+the float net, the levels spread over each layer's trained weights), each trained on the negative ELBO
+(cross-entropy + β · KL / N, the KL of each layer weighted by (N/n_l)^0.5). After every epoch the experiment logs the quantization loss and the accuracy of
 the quantized network (every weight on its level); the chart redraws in place.
 %% code
 import { trainOrLoad, showFigure, describeRun } from './src/notebook/runs';
@@ -365,9 +370,13 @@ console.log(describeRun(run));
 ## What to tweak next
 
 - \`klWarmupEpochs: 15\` and \`epochs: 195\`: the code's schedule (hours on CPU).
-- \`klLambda\`: the prior's weight. 1 is the untempered ELBO: the means sit closer to the levels (lower
-  quantization loss) and the quantized net loses more accuracy; 0 drops the prior (99.06 % at M = 3, but the
-  means drift away from the levels). \`klNormalization: 'layerMean'\` is the published code's far stronger scaling.
+- \`initFromFloat: false\`: train from scratch, as the published code. A prior strong enough to put the means on
+  the levels within 3 epochs then also holds them there before the net has learned much (97.8-98.3 % at M = 3);
+  a weak one keeps the accuracy but leaves the means spread (\`results/mary-lenet-mnist-scratch\`).
+- \`klLambda\` and \`klLayerExponent\`: the prior's weight overall and on the small layers. 0 drops the prior
+  (99.06 % at M = 3 from scratch, but the means drift away from the levels); \`klNormalization: 'layerMean'\` is
+  the published code's far stronger scaling.
+- \`freezeThreshold: 0\`: no freezing; the weights that hover at a decision boundary then stay there.
 - \`slabWidth\`: a wider slab pulls weights from farther away onto the levels.
 - \`Ms: [5, 8]\`: more levels (up to 8), then check the memory table: M = 5..8 need 3 bits.
 - \`gaussianPriorLogSigma2\` (Gaussian prior width, default -4 = the code's effective σ0 = e⁻²).

@@ -79,7 +79,7 @@ test('mary-lenet-mnist --levelLrScale shrinks every optimizer step of the levels
   const start = levelReport(init).map((r) => r.levels);
   init.dispose();
   const moved = async (scale: string) => {
-    const o = { priors: 'spikeslab', fp: 'false', epochs: '1', limitTrain: '256', limitTest: '100', minLevelGap: '0', levelLrScale: scale };
+    const o = { priors: 'spikeslab', fp: 'false', initFromFloat: 'false', epochs: '1', limitTrain: '256', limitTest: '100', minLevelGap: '0', levelLrScale: scale };
     const { summary } = await smoke('mary-lenet-mnist', o);
     const levels: number[][] = summary.variants[0].levels;
     return Math.max(...levels.flatMap((lv, i) => lv.map((v, k) => Math.abs(v - start[i][k]))));
