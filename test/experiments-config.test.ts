@@ -37,7 +37,8 @@ test('checkMaryOptions rejects bad Bayesian options before any training, with th
   assert.throws(() => checkMaryOptions({ ...cfg, minLevelGap: 1 }, []), /--minLevelGap must be in \[0, 1\)/);
   assert.throws(() => checkMaryOptions({ ...cfg, levelLrScale: 0 }, []), /--levelLrScale must be in \(0, 1\]/);
   assert.throws(() => checkMaryOptions({ ...cfg, klLayerExponent: 1.5 }, []), /--klLayerExponent must be in \[0, 1\]/);
-  assert.throws(() => checkMaryOptions({ ...cfg, klNormalization: 'layerMean', klLayerExponent: 0.5 }, []), /exponent 1 already/);
+  const layerMean = checkMaryOptions({ ...cfg, klNormalization: 'layerMean', klLayerExponent: 0.5 }, []);
+  assert.deepEqual([layerMean.perLayerMean, layerMean.layerExponent], [true, 0], "'layerMean' is the exponent 1 and replaces it");
   assert.throws(() => checkMaryOptions({ ...cfg, freezeThreshold: 2 }, []), /--freezeThreshold.*threshold must be in \[0, 1\)/);
   assert.throws(() => checkMaryOptions({ ...cfg, freezeThreshold: 0.02, freezeMomentum: -1 }, []), /momentum must be in \(0, 1\]/);
 });

@@ -30,7 +30,7 @@ export interface MaryTrainConfig {
   klNormalization?: string;
   /**
    * With 'elbo': weigh layer l's KL by (N/n_l)^α (0 = the ELBO, 1 = the published per-layer mean), a prior
-   * stronger on the small layers only (see klTerm).
+   * stronger on the small layers only (see klTerm). Ignored with 'layerMean' (which is α = 1).
    */
   klLayerExponent?: number;
   /**
@@ -90,11 +90,9 @@ export function checkMaryOptions(cfg: MaryTrainConfig, priors: string[]) {
   if (klNormalization !== 'elbo' && klNormalization !== 'layerMean') {
     throw new Error(`--klNormalization must be 'elbo' or 'layerMean', got '${klNormalization}'`);
   }
-  const layerExponent = cfg.klLayerExponent ?? 0;
+  let layerExponent = cfg.klLayerExponent ?? 0;
   if (!(layerExponent >= 0 && layerExponent <= 1)) throw new Error(`--klLayerExponent must be in [0, 1], got ${layerExponent}`);
-  if (layerExponent > 0 && klNormalization === 'layerMean') {
-    throw new Error(`--klLayerExponent applies to --klNormalization elbo ('layerMean' is exponent 1 already)`);
-  }
+  if (klNormalization === 'layerMean') layerExponent = 0; // 'layerMean' is the exponent 1 and replaces it
   const minLevelGap = cfg.minLevelGap ?? 0;
   if (!(minLevelGap >= 0 && minLevelGap < 1)) throw new Error(`--minLevelGap must be in [0, 1), got ${minLevelGap}`);
   const levelLrScale = cfg.levelLrScale ?? 1;
