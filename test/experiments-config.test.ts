@@ -42,3 +42,18 @@ test('checkMaryOptions rejects bad Bayesian options before any training, with th
   assert.throws(() => checkMaryOptions({ ...cfg, freezeThreshold: 2 }, []), /--freezeThreshold.*threshold must be in \[0, 1\)/);
   assert.throws(() => checkMaryOptions({ ...cfg, freezeThreshold: 0.02, freezeMomentum: -1 }, []), /momentum must be in \(0, 1\]/);
 });
+
+test('maryMemory: the oscillation-tracking state is training-only, like log sigma^2', async () => {
+  const { maryMemory } = await import('../src/experiments/maryCommon');
+  const { maryLenet5 } = await import('../src/models/maryLenet5');
+  const { initEngine } = await import('../src/engine');
+  await initEngine({ backend: 'wasm' });
+  const plain = maryLenet5({ M: 3, seed: 1, conv1Padding: 'same' });
+  const freezing = maryLenet5({ M: 3, seed: 1, conv1Padding: 'same', freezeThreshold: 0.02 });
+  const a = maryMemory(plain, 3);
+  assert.deepEqual(maryMemory(freezing, 3), a);
+  // 61,470 two-bit indices, 15 float levels, 236 biases and 904 batch-norm parameters and statistics, as float32.
+  assert.ok(Math.abs(a.memoryKiB - (61470 * 2 + (15 + 236 + 904) * 32) / 8 / 1024) < 1e-9, `${a.memoryKiB}`);
+  plain.dispose();
+  freezing.dispose();
+});

@@ -163,13 +163,14 @@ export function maryMemory(model: tf.LayersModel, M: number) {
   let levels = 0;
   let trainingOnly = 0;
   for (const l of vl) {
-    const n = l.meansValues().length;
+    const n = l.numWeights();
     quantized += n;
-    trainingOnly += n; // log σ² is not deployed
+    // log σ² and the oscillation-tracking state are not deployed
+    trainingOnly += n + l.nonTrainableWeights.reduce((s, w) => s + w.read().size, 0);
     levels += M;
   }
   const total = model.countParams();
-  const float = total - quantized - trainingOnly;
+  const float = total - quantized - trainingOnly - levels; // countParams counts the levels too
   const memoryKiB = (quantized * bitsPerWeight + (levels + float) * 32) / 8 / 1024;
   const float32KiB = ((quantized + float) * 32) / 8 / 1024;
   return { bitsPerWeight, memoryKiB, float32KiB, compressionRatio: float32KiB / memoryKiB };
