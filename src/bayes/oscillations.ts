@@ -29,6 +29,9 @@ export type OscillationState = {
   frozenIndex: tf.Tensor;
 };
 
+/** The state's fields, in the order the layers store them as weights. */
+export const OSCILLATION_STATE_KEYS = ['prevIndex', 'lastDirection', 'frequency', 'indexEma', 'frozen', 'frozenIndex'] as const;
+
 export interface FreezeOptions {
   /** EMA momentum m in f ← m·oscillated + (1 - m)·f (Nagel et al.: 0.01). */
   momentum: number;

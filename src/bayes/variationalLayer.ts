@@ -15,7 +15,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { Rng } from '../util/random';
 import { assignLevels, checkM, defaultLevelSpread, initLevels, partitions, separateLevels, sortLevels } from './levels';
-import { checkFreezeOptions, initialOscillationState, trackOscillations, type OscillationState } from './oscillations';
+import { OSCILLATION_STATE_KEYS, checkFreezeOptions, initialOscillationState, trackOscillations, type OscillationState } from './oscillations';
 import { priorKl, type PriorSpec } from './priors';
 
 export type VariationalMode = 'quantized' | 'mean' | 'sample';
@@ -133,17 +133,16 @@ export abstract class VariationalLayer extends tf.layers.Layer {
     this.theta = this.addWeight('theta', kshape, 'float32', this.thetaInitializer(kshape), undefined, true);
     this.logSigma2 = this.addWeight(
       'log_sigma2', kshape, 'float32', tf.initializers.constant({ value: this.logSigma2Init }), undefined, true);
-    // Levels start where the initial weights are: an even spread over ±levelSpread·std(θ). (When a saved
-    // model is loaded, tfjs initialises θ with zeros before overwriting everything; any std does then.)
-    const std = tf.tidy(() => Math.sqrt(tf.moments(this.theta.read()).variance.dataSync()[0])) || 1;
+    // Levels start where the initial weights are. (When a saved model is loaded, tfjs initialises θ with zeros
+    // before overwriting everything; any spread does then.)
     this.levelParams = this.addWeight('levels', [this.M], 'float32', tf.initializers.zeros(), undefined, this.learnLevels);
-    this.levelParams.write(tf.tensor1d(initLevels(this.M, std, this.levelSpread)));
+    this.writeLevelSlots(this.levelsSpreadOver(this.theta.read()));
     if (this.useBias) {
       this.bias = this.addWeight('bias', [this.outputChannels()], 'float32', tf.initializers.zeros(), undefined, true);
     }
     if (this.freezeThreshold > 0) {
       const vars = {} as Record<keyof OscillationState, tf.LayerVariable>;
-      for (const key of ['prevIndex', 'lastDirection', 'frequency', 'indexEma', 'frozen', 'frozenIndex'] as const) {
+      for (const key of OSCILLATION_STATE_KEYS) {
         vars[key] = this.addWeight(`osc_${key}`, kshape, 'float32', tf.initializers.zeros(), undefined, false);
       }
       this.oscillation = vars;
@@ -152,17 +151,23 @@ export abstract class VariationalLayer extends tf.layers.Layer {
     this.built = true;
   }
 
+  /** M levels evenly spread over ±levelSpread·std(w) (std 0, e.g. all-zero weights, counts as 1). */
+  private levelsSpreadOver(w: tf.Tensor): number[] {
+    const std = tf.tidy(() => Math.sqrt(tf.moments(w).variance.dataSync()[0])) || 1;
+    return initLevels(this.M, std, this.levelSpread);
+  }
+
   /** Start the oscillation tracking afresh from the current assignment (nothing frozen). */
   private resetOscillations(): void {
     if (!this.oscillation) return;
     const init = tf.tidy(() => initialOscillationState(assignLevels(this.theta.read(), this.sortedLevels()).indices));
-    for (const key of Object.keys(init) as (keyof OscillationState)[]) this.oscillation[key].write(init[key]);
+    for (const key of OSCILLATION_STATE_KEYS) this.oscillation[key].write(init[key]);
     tf.dispose(Object.values(init));
   }
 
   /**
    * Start from a trained float layer of the same shape (soft weight-sharing and sparse VD start from trained
-   * nets too): θ ← kernel, bias ← bias, the levels re-spread over ±levelSpread·std(kernel) as at build, and
+   * nets too): θ ← kernel, bias ← bias, the levels re-spread over the kernel as at build, and
    * the oscillation tracking restarted. log σ² keeps its initial value.
    */
   loadFloatWeights(kernel: tf.Tensor, bias: tf.Tensor | null): void {
@@ -172,8 +177,7 @@ export abstract class VariationalLayer extends tf.layers.Layer {
     }
     this.theta.write(kernel);
     if (this.bias && bias) this.bias.write(bias);
-    const std = tf.tidy(() => Math.sqrt(tf.moments(kernel).variance.dataSync()[0])) || 1;
-    this.writeLevelSlots(initLevels(this.M, std, this.levelSpread));
+    this.writeLevelSlots(this.levelsSpreadOver(kernel));
     this.resetOscillations();
   }
 
@@ -237,7 +241,7 @@ export abstract class VariationalLayer extends tf.layers.Layer {
       const theta = this.theta.read();
       const next = trackOscillations(state, assignLevels(theta, levels).indices,
         { threshold: this.freezeThreshold, momentum: this.freezeMomentum });
-      for (const key of Object.keys(vars) as (keyof OscillationState)[]) vars[key].write(next[key]);
+      for (const key of OSCILLATION_STATE_KEYS) vars[key].write(next[key]);
       const pinned = tf.sum(tf.mul(tf.oneHot(tf.cast(next.frozenIndex, 'int32'), this.M), levels), -1);
       this.theta.write(tf.where(tf.cast(next.frozen, 'bool'), pinned, theta));
     });

@@ -7,9 +7,9 @@
  * accuracy of every variant.
  */
 import * as path from 'node:path';
-import { loadDataset } from '../data';
 import type * as tf from '@tensorflow/tfjs';
 import { initFromFloat } from '../bayes';
+import { loadDataset } from '../data';
 import { buildModel } from '../models';
 import type { HistoryRow } from '../train';
 import { trainFloatLenet5 } from './lenetMnist';
@@ -24,7 +24,6 @@ export interface MaryLenetMnistConfig extends MaryTrainConfig {
   priors: string[];
   /** Also train the float LeNet-5 baseline (variant 'fp'). */
   fp: boolean;
-
   fpEpochs: number;
   /** Learning rate x0.1 at these epochs of the float baseline (as lenet-mnist). */
   fpMilestones: number[];
@@ -54,13 +53,13 @@ export const maryLenetMnist: Experiment<MaryLenetMnistConfig> = {
     const { trainForward, freezeLayerOptions } = checkMaryOptions(cfg, cfg.priors);
     if (!(cfg.bnMomentum >= 0 && cfg.bnMomentum < 1)) throw new Error(`--bnMomentum must be in [0, 1), got ${cfg.bnMomentum}`);
     if (cfg.conv1Padding !== 'valid' && cfg.conv1Padding !== 'same') throw new Error(`--conv1Padding must be 'valid' or 'same', got '${cfg.conv1Padding}'`);
+    if (cfg.conv1Padding !== 'same' && cfg.initFromFloat) throw new Error(`--initFromFloat needs --conv1Padding same (the float LeNet-5's network)`);
     const ds = await loadDataset(cfg.dataset, { limitTrain: cfg.limitTrain || undefined, limitTest: cfg.limitTest || undefined });
     const inputShape: [number, number, number] = [ds.height, ds.width, ds.channels];
     const history: HistoryRow[] = [];
     const variants: VariantSummary[] = [];
     const figures: string[] = [];
 
-    if (cfg.conv1Padding !== 'same' && cfg.initFromFloat) throw new Error(`--initFromFloat needs --conv1Padding same (the float LeNet-5's network)`);
     let floatModel: tf.LayersModel | null = null;
     if (cfg.fp || cfg.initFromFloat) {
       const r = await trainFloatLenet5(ds, { ...cfg, epochs: cfg.fpEpochs, milestones: cfg.fpMilestones }, ctx, history, cfg.initFromFloat);
