@@ -7,3 +7,5 @@ export * from './variationalConv2d';
 export * from './modelOps';
 export * from './elbo';
 export * from './mcPredict';
+export * from './recipes';
+export * from './evaluation';

@@ -15,6 +15,8 @@ export interface McPredictOptions {
   /** Reseeds the layers' noise so the same call gives the same answer. */
   seed?: number;
   batchSize?: number;
+  /** Sample around θ ('sample', default) or around Q(θ) ('sampleQuantized'). */
+  mode?: 'sample' | 'sampleQuantized';
 }
 
 export interface McPrediction {
@@ -32,7 +34,7 @@ export function mcPredict(model: tf.LayersModel, x: tf.Tensor, opts: McPredictOp
   const samples = opts.samples ?? 20;
   if (!(Number.isInteger(samples) && samples >= 1)) throw new Error(`mcPredict: samples must be a positive integer, got ${samples}`);
   if (opts.seed != null) variationalLayers(model).forEach((l, i) => l.reseed(opts.seed! * 7919 + i));
-  const modes = setMode(model, 'sample');
+  const modes = setMode(model, opts.mode ?? 'sample');
   try {
     let sumP: tf.Tensor | null = null;
     let sumH: tf.Tensor | null = null;

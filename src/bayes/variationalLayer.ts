@@ -9,6 +9,7 @@
  *     'quantized'  x∘Q(θ) + b     every weight replaced by its nearest level (exactly M distinct values)
  *     'mean'       x∘θ + b        the full-precision posterior means
  *     'sample'     x∘w + b,  w = θ + σ·ε   one weight sample, shared by the whole batch (Monte Carlo)
+ *     'sampleQuantized'  x∘w + b,  w = Q(θ) + σ·ε   the distribution a straight-through forward trains
  * θ, the levels and the quantized weights live in the same space: there is no per-level scale, so the
  * published code's train (θ·s) / test (code/s) mismatch cannot arise.
  */
@@ -18,7 +19,7 @@ import { assignLevels, checkM, defaultLevelSpread, initLevels, partitions, separ
 import { OSCILLATION_STATE_KEYS, checkFreezeOptions, initialOscillationState, trackOscillations, type OscillationState } from './oscillations';
 import { priorKl, type PriorSpec } from './priors';
 
-export type VariationalMode = 'quantized' | 'mean' | 'sample';
+export type VariationalMode = 'quantized' | 'mean' | 'sample' | 'sampleQuantized';
 
 /**
  * Mean weight of the training pass.
@@ -91,6 +92,11 @@ export abstract class VariationalLayer extends tf.layers.Layer {
   readonly freezeMomentum: number;
   mode: VariationalMode;
   trainForward: TrainForward;
+  /**
+   * Use `mode` even in a training-mode call. Batch-norm recalibration sets it, so the batch-norm layers see
+   * training batches while the weights stay those of the mode being evaluated.
+   */
+  modeInTraining = false;
 
   protected theta!: tf.LayerVariable;
   protected logSigma2!: tf.LayerVariable;
@@ -202,7 +208,7 @@ export abstract class VariationalLayer extends tf.layers.Layer {
       const x = Array.isArray(inputs) ? inputs[0] : inputs;
       const theta = this.theta.read();
       let out: tf.Tensor;
-      if (kwargs.training) {
+      if (kwargs.training && !this.modeInTraining) {
         const wMean = this.trainForward === 'ste' ? this.steWeights() : theta;
         const mu = this.linear(x, wMean);
         const variance = this.linear(tf.square(x), tf.exp(this.logSigma2.read()));
@@ -213,8 +219,9 @@ export abstract class VariationalLayer extends tf.layers.Layer {
       } else if (this.mode === 'mean') {
         out = this.linear(x, theta);
       } else {
+        const center = this.mode === 'sampleQuantized' ? assignLevels(theta, this.sortedLevels()).quantized : theta;
         const sigma = tf.exp(tf.mul(0.5, this.logSigma2.read()));
-        const w = tf.add(theta, tf.mul(sigma, tf.randomNormal(theta.shape, 0, 1, 'float32', this.rng.nextSeed())));
+        const w = tf.add(center, tf.mul(sigma, tf.randomNormal(theta.shape, 0, 1, 'float32', this.rng.nextSeed())));
         out = this.linear(x, w);
       }
       return this.bias ? tf.add(out, this.bias.read()) : out;

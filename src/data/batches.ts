@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs';
 import { Rng } from '../util/random';
 import { drawTransform, writeExample, type AugmentOptions } from './augment';
 import { normalizationTable, type NormalizeMode } from './normalize';
-import type { ImageDataset } from './types';
+import type { ImageDataset, SplitName } from './types';
 
 export interface BatchOptions {
   batchSize: number;
@@ -38,9 +38,12 @@ export interface Batch {
 }
 
 /** Number of examples an epoch uses. */
-function epochSize(ds: ImageDataset, split: 'train' | 'test', opts: BatchOptions): number {
+function epochSize(ds: ImageDataset, split: SplitName, opts: BatchOptions): number {
   const s = ds[split];
-  if (!s) throw new Error(`split must be 'train' or 'test', got '${String(split)}'`);
+  if (!s) {
+    if (split === 'validation') throw new Error(`${ds.name} has no validation split (hold one out with holdOutValidation)`);
+    throw new Error(`split must be 'train', 'validation' or 'test', got '${String(split)}'`);
+  }
   if (!(Number.isInteger(opts.batchSize) && opts.batchSize > 0)) {
     throw new Error(`batchSize must be a positive integer, got ${opts.batchSize}`);
   }
@@ -51,19 +54,19 @@ function epochSize(ds: ImageDataset, split: 'train' | 'test', opts: BatchOptions
 }
 
 /** Batches one epoch yields with these options. */
-export function numBatches(ds: ImageDataset, split: 'train' | 'test', opts: BatchOptions): number {
+export function numBatches(ds: ImageDataset, split: SplitName, opts: BatchOptions): number {
   const n = epochSize(ds, split, opts);
   return opts.dropRemainder ? Math.floor(n / opts.batchSize) : Math.ceil(n / opts.batchSize);
 }
 
 /** Fill x and one-hot y for the examples order[start .. start+size). */
 function fillBatch(
-  ds: ImageDataset, split: 'train' | 'test', order: Uint32Array, start: number, size: number,
+  ds: ImageDataset, split: SplitName, order: Uint32Array, start: number, size: number,
   table: Float32Array, rng: Rng, opts: BatchOptions,
 ): { x: Float32Array; y: Float32Array; labels: Uint8Array } {
   const { height: h, width: w, channels: c, numClasses } = ds;
   const per = h * w * c;
-  const s = ds[split];
+  const s = ds[split]!;
   const x = new Float32Array(size * per);
   const y = new Float32Array(size * numClasses);
   const labels = new Uint8Array(size);
@@ -82,14 +85,14 @@ function fillBatch(
  * One epoch of batches over `split`. The caller owns and must dispose each batch's x and y.
  * Options are checked now; batches are built lazily, when the consumer asks for each one.
  */
-export function batches(ds: ImageDataset, split: 'train' | 'test', opts: BatchOptions): Generator<Batch> {
+export function batches(ds: ImageDataset, split: SplitName, opts: BatchOptions): Generator<Batch> {
   const n = epochSize(ds, split, opts);
   const table = normalizationTable(opts.normalize ?? 'unit', ds.mean, ds.std, ds.channels);
   drawTransform(new Rng(0), opts.augment); // validates the augment options before the first batch
   return epoch(ds, split, opts, n, table);
 }
 
-function* epoch(ds: ImageDataset, split: 'train' | 'test', opts: BatchOptions, n: number, table: Float32Array): Generator<Batch> {
+function* epoch(ds: ImageDataset, split: SplitName, opts: BatchOptions, n: number, table: Float32Array): Generator<Batch> {
   const count = numBatches(ds, split, opts);
   const rng = new Rng(opts.seed ?? 0);
   let order: Uint32Array;

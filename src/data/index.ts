@@ -8,6 +8,7 @@ export * from './mnist';
 export * from './cifar';
 export * from './cifarFixture';
 export * from './load';
+export * from './split';
 export * from './normalize';
 export * from './augment';
 export * from './batches';

@@ -1,5 +1,8 @@
 /** The in-memory shape of a dataset, shared by every loader and by the batcher. */
 
+/** A split by name; 'validation' exists only after holdOutValidation. */
+export type SplitName = 'train' | 'validation' | 'test';
+
 export type DatasetName = 'mnist' | 'fashion-mnist' | 'cifar10' | 'cifar100';
 
 /** One split, stored as raw bytes so a 60k-image dataset costs 47 MB instead of 188 MB of floats. */
@@ -18,6 +21,8 @@ export interface ImageDataset {
   numClasses: number;
   classNames: string[];
   train: ImageSplit;
+  /** Examples held out of the training data for model selection (see holdOutValidation); absent = none. */
+  validation?: ImageSplit;
   test: ImageSplit;
   /** Per channel, on the [0,1] scale: from the loaded train split, or the published constants when it is empty. */
   mean: number[];

@@ -4,9 +4,10 @@
  */
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { batches, numBatches, type ImageDataset } from '../data';
+import { numBatches, type ImageDataset, type SplitName } from '../data';
 import {
-  checkFreezeOptions, klTerm, klWarmup, quantizationLoss, setMode, restoreModes, mcPredict, levelReport, variationalLayers,
+  checkFreezeOptions, DEFAULT_LOG_ALPHA_CLIP, evaluateMode, mcEvaluate, posteriorSigma, trainedModes, klTerm,
+  type SpikeSlabGate, klWarmup, quantizationLoss, levelReport, variationalLayers,
   type PriorSpec,
 } from '../bayes';
 import { evaluate, fit, type FitConfig, type HistoryRow, type ScheduleConfig } from '../train';
@@ -62,6 +63,16 @@ export interface MaryTrainConfig {
   /** Replaces the multistep schedule built from `milestones` (e.g. the seed's linear decay). */
   schedule?: ScheduleConfig;
   slabWidth: number;
+  /** log α of the spike-and-slab KL is clipped to ±this (the code: 3). */
+  logAlphaClip?: number;
+  /** 'normalized' (a mixture) or 'window' (the code's raw slab windows), see priors.ts. */
+  spikeSlabGate?: string;
+  /** Adam's epsilon (the code: 1e-6; TensorFlow.js: 1e-7). */
+  adamEpsilon?: number;
+  /** 'multistep' (lr x0.1 at `milestones`) or 'linearDecay' (lr -= decayPerEpoch per epoch from decayStart). */
+  lrSchedule?: string;
+  decayStart?: number;
+  decayPerEpoch?: number;
   gaussianPriorLogSigma2: number;
   clipValue: number;
   mcSamples: number;
@@ -71,7 +82,9 @@ export interface MaryTrainConfig {
 }
 
 export function priorSpec(name: string, cfg: MaryTrainConfig): PriorSpec {
-  if (name === 'spikeslab') return { kind: 'spikeSlab', slabWidth: cfg.slabWidth };
+  if (name === 'spikeslab') {
+    return { kind: 'spikeSlab', slabWidth: cfg.slabWidth, clip: cfg.logAlphaClip ?? DEFAULT_LOG_ALPHA_CLIP, gate: (cfg.spikeSlabGate ?? 'normalized') as SpikeSlabGate };
+  }
   if (name === 'gaussian') return { kind: 'gaussian', priorMean: 0, priorLogSigma2: cfg.gaussianPriorLogSigma2 };
   throw new Error(`Unknown prior '${name}': use spikeslab or gaussian.`);
 }
@@ -103,6 +116,26 @@ export function checkMaryOptions(cfg: MaryTrainConfig, priors: string[]) {
   } catch (e) {
     throw new Error(`--freezeThreshold / --freezeMomentum: ${(e as Error).message}`);
   }
+  const clip = cfg.logAlphaClip ?? DEFAULT_LOG_ALPHA_CLIP;
+  if (!(clip > 0)) throw new Error(`--logAlphaClip must be > 0, got ${clip}`);
+  const gate = cfg.spikeSlabGate ?? 'normalized';
+  if (gate !== 'normalized' && gate !== 'window') throw new Error(`--spikeSlabGate must be 'normalized' or 'window', got '${gate}'`);
+  const eps = cfg.adamEpsilon ?? 1e-7;
+  if (!(eps > 0 && eps < 1)) throw new Error(`--adamEpsilon must be in (0, 1), got ${eps}`);
+  if (!cfg.schedule) {
+    const sched = cfg.lrSchedule ?? 'multistep';
+    if (sched !== 'multistep' && sched !== 'linearDecay') throw new Error(`--lrSchedule must be 'multistep' or 'linearDecay', got '${sched}'`);
+    if (sched === 'linearDecay') {
+      if (!(Number.isInteger(cfg.decayStart) && (cfg.decayStart as number) >= 0)) throw new Error(`--decayStart must be a non-negative integer, got ${cfg.decayStart}`);
+      if (!((cfg.decayPerEpoch as number) >= 0)) throw new Error(`--decayPerEpoch must be >= 0, got ${cfg.decayPerEpoch}`);
+    }
+  }
+  if (!(Number.isInteger(cfg.epochs) && cfg.epochs >= 1)) throw new Error(`--epochs must be a positive integer, got ${cfg.epochs}`);
+  if (!(Number.isInteger(cfg.batchSize) && cfg.batchSize >= 1)) throw new Error(`--batchSize must be a positive integer, got ${cfg.batchSize}`);
+  if (!(cfg.lr > 0)) throw new Error(`--lr must be > 0, got ${cfg.lr}`);
+  if (!(cfg.klLambda >= 0)) throw new Error(`--klLambda must be >= 0, got ${cfg.klLambda}`);
+  if (!(Number.isInteger(cfg.mcSamples) && cfg.mcSamples >= 1)) throw new Error(`--mcSamples must be a positive integer, got ${cfg.mcSamples}`);
+  if (!(cfg.clipValue >= 0)) throw new Error(`--clipValue must be >= 0, got ${cfg.clipValue}`);
   return {
     trainForward: trainForward as 'mean' | 'ste', perLayerMean: klNormalization === 'layerMean', layerExponent, minLevelGap, levelLrScale,
     /** Layer options for the model builder. */
@@ -111,49 +144,6 @@ export function checkMaryOptions(cfg: MaryTrainConfig, priors: string[]) {
 }
 
 export const variantName = (M: number, prior: string) => `M${M}-${prior}`;
-
-/** Evaluate the test set with every variational layer in `mode`. */
-function evalInMode(model: tf.LayersModel, ds: ImageDataset, mode: 'mean' | 'quantized', normalize: FitConfig['normalize']) {
-  const modes = setMode(model, mode);
-  try {
-    return evaluate(model, batches(ds, 'test', { batchSize: 500, normalize }));
-  } finally {
-    restoreModes(model, modes);
-  }
-}
-
-/** Monte-Carlo predictive accuracy and mean predictive entropy on correct / wrong test predictions. */
-function mcReport(model: tf.LayersModel, ds: ImageDataset, samples: number, normalize: FitConfig['normalize']) {
-  let correct = 0;
-  let n = 0;
-  let hRight = 0;
-  let nRight = 0;
-  let hWrong = 0;
-  let nWrong = 0;
-  for (const b of batches(ds, 'test', { batchSize: 500, normalize })) {
-    const p = mcPredict(model, b.x, { samples, seed: 12345 });
-    const pred = tf.tidy(() => tf.argMax(p.probs, -1).dataSync());
-    const ent = p.entropy.dataSync();
-    for (let i = 0; i < b.size; i++) {
-      const ok = pred[i] === b.labels[i];
-      if (ok) {
-        correct++;
-        hRight += ent[i];
-        nRight++;
-      } else {
-        hWrong += ent[i];
-        nWrong++;
-      }
-      n++;
-    }
-    tf.dispose([p.probs, p.entropy, p.expectedEntropy, p.mutualInformation, b.x, b.y]);
-  }
-  return {
-    testAccuracyMc: correct / n,
-    meanEntropyCorrect: nRight ? hRight / nRight : null,
-    meanEntropyWrong: nWrong ? hWrong / nWrong : null,
-  };
-}
 
 /** Deployed memory: each mean stored as a ceil(log2 M)-bit index plus M float32 levels per layer. */
 export function maryMemory(model: tf.LayersModel, M: number) {
@@ -176,6 +166,22 @@ export function maryMemory(model: tf.LayersModel, M: number) {
   return { bitsPerWeight, memoryKiB, float32KiB, compressionRatio: float32KiB / memoryKiB };
 }
 
+/** The learning-rate schedule of a run: an explicit one, or the one `lrSchedule` names. */
+export function scheduleOf(cfg: MaryTrainConfig): ScheduleConfig {
+  if (cfg.schedule) return cfg.schedule;
+  if ((cfg.lrSchedule ?? 'multistep') === 'linearDecay') {
+    return { name: 'linearDecay', start: cfg.decayStart ?? 50, decrement: cfg.decayPerEpoch ?? 0, minLr: 0 };
+  }
+  return { name: 'multistep', milestones: cfg.milestones, gamma: 0.1 };
+}
+
+/**
+ * Train one (M, prior) variant on the negative ELBO. Every epoch logs the quantization loss and, on the split fit
+ * evaluates (validation when the data set has one), the accuracy of the deployed quantized net as the training
+ * left it, and of the other deterministic mode with batch norm re-estimated for it. At the end it evaluates the
+ * validation and test splits: the trained deterministic mode, the deployed quantized net (batch norm re-estimated
+ * when training did not see Q(θ)), and the Monte-Carlo predictive sampling around the trained centre.
+ */
 export async function trainMaryVariant(
   model: tf.LayersModel, ds: ImageDataset, M: number, prior: string, cfg: MaryTrainConfig, ctx: ExperimentContext,
   history: HistoryRow[],
@@ -184,13 +190,20 @@ export async function trainMaryVariant(
   const name = variantName(M, prior);
   const stepsPerEpoch = numBatches(ds, 'train', { batchSize: cfg.batchSize });
   const N = ds.train.count;
-  const { perLayerMean, layerExponent, minLevelGap, levelLrScale, freezeLayerOptions } = checkMaryOptions(cfg, [prior]);
+  const { trainForward, perLayerMean, layerExponent, minLevelGap, levelLrScale, freezeLayerOptions } = checkMaryOptions(cfg, [prior]);
   const vls = variationalLayers(model);
+  const trained = trainedModes(trainForward);
+  // The deterministic mode the training did not see, evaluated with batch norm re-estimated for it.
+  const otherMode = trained.deterministic === 'quantized' ? 'mean' : 'quantized';
+  const otherKey = otherMode === 'mean' ? 'AccuracyMean' : 'AccuracyQuantizedBnRecal';
+  const evalSplit: SplitName = ds.validation ? 'validation' : 'test';
+  const evalPrefix = ds.validation ? 'val' : 'test';
   let stepInEpoch = 0;
   let prevLevels: number[][] = []; // the levels after the previous step (set when each epoch starts, resume included)
   const fitCfg: FitConfig = {
     epochs: cfg.epochs, batchSize: cfg.batchSize, seed: cfg.seed, variant: name,
-    optimizer: { name: 'adam', lr: cfg.lr }, schedule: cfg.schedule ?? { name: 'multistep', milestones: cfg.milestones, gamma: 0.1 },
+    optimizer: { name: 'adam', lr: cfg.lr, ...(cfg.adamEpsilon != null && cfg.adamEpsilon !== 1e-7 ? { epsilon: cfg.adamEpsilon } : {}) },
+    schedule: scheduleOf(cfg),
     clipValue: cfg.clipValue > 0 ? cfg.clipValue : undefined, augment: cfg.augment, normalize: cfg.normalize,
     checkpointDir: path.join(ctx.outDir, 'checkpoints', name), resume: ctx.resume, progress: ctx.progress,
     fingerprint: JSON.stringify({
@@ -222,10 +235,14 @@ export async function trainMaryVariant(
       const ql = quantizationLoss(model);
       const q = ql.dataSync()[0];
       ql.dispose();
-      const mean = evalInMode(model, ds, 'mean', cfg.normalize);
+      const other = evaluateMode(model, ds, evalSplit, otherMode, { recalibrate: true, normalize: cfg.normalize });
       const frozen: Record<string, number> = freezeLayerOptions.freezeThreshold > 0
         ? { frozenFraction: vls.reduce((s, l) => s + l.frozenCount(), 0) / vls.reduce((s, l) => s + l.numWeights(), 0) } : {};
-      return { quantizationLoss: q, testAccuracyMean: mean.accuracy, klWeight: klWarmup(epoch + 1, cfg.klWarmupEpochs), ...frozen };
+      const sigma = posteriorSigma(model);
+      return {
+        quantizationLoss: q, [`${evalPrefix}${otherKey}`]: other.accuracy, klWeight: klWarmup(epoch + 1, cfg.klWarmupEpochs),
+        sigmaMedian: median(sigma.map((s) => s.median)), ...frozen,
+      };
     },
     onEpochEnd: (row) => {
       const all = [...history, row];
@@ -234,30 +251,55 @@ export async function trainMaryVariant(
     },
   });
   res.optimizer.dispose();
-  // The last epoch already evaluated both modes (quantized: the default evaluation; mean: epochMetrics).
-  const last = res.history[res.history.length - 1];
-  const quant = { accuracy: last.testAccuracy as number };
-  const mean = { accuracy: last.testAccuracyMean as number };
-  const mc = mcReport(model, ds, cfg.mcSamples, cfg.normalize);
+
+  // Final evaluation (validation and test): the trained mode as trained, the deployed quantized net, MC.
+  const splits: SplitName[] = ds.validation ? ['validation', 'test'] : ['test'];
+  const evals: Record<string, unknown> = {};
+  for (const split of splits) {
+    const key = split === 'validation' ? 'validation' : 'test';
+    const quant = evaluateMode(model, ds, split, 'quantized', { recalibrate: trained.deterministic !== 'quantized', normalize: cfg.normalize });
+    const mean = evaluateMode(model, ds, split, 'mean', { recalibrate: trained.deterministic !== 'mean', normalize: cfg.normalize });
+    const mc = mcEvaluate(model, ds, split, { samples: cfg.mcSamples, sampleMode: trained.sample, normalize: cfg.normalize });
+    evals[`${key}Accuracy`] = quant.accuracy;
+    evals[`${key}Nll`] = quant.nll;
+    evals[`${key}AccuracyMean`] = mean.accuracy;
+    evals[`${key}AccuracyMc`] = mc.accuracy;
+    evals[`${key}NllMc`] = mc.nll;
+    if (split === 'test') {
+      evals.meanEntropyCorrect = mc.meanEntropyCorrect;
+      evals.meanEntropyWrong = mc.meanEntropyWrong;
+      evals.meanMutualInformation = mc.meanMutualInformation;
+    }
+    if (trained.deterministic !== 'quantized') {
+      // The paper's own test procedure: Q(θ) with the batch-norm statistics of training.
+      evals[`${key}AccuracyQuantizedTrainBn`] = evaluateMode(model, ds, split, 'quantized', { normalize: cfg.normalize }).accuracy;
+    }
+  }
   const report = levelReport(model);
   const mem = maryMemory(model, M);
   const variant: VariantSummary = {
     name, M, prior,
-    testAccuracy: quant.accuracy,
-    testAccuracyQuantized: quant.accuracy,
-    testAccuracyMean: mean.accuracy,
-    ...mc,
+    testAccuracy: evals.testAccuracy as number,
+    ...evals,
+    trainForward, trainedMode: trained.deterministic, mcSampleMode: trained.sample, mcSamples: cfg.mcSamples,
     quantizationLoss: res.history.map((r) => r.quantizationLoss as number),
+    sigma: posteriorSigma(model),
     levels: report.map((r) => r.levels),
     partitions: report.map((r) => r.partitions),
     levelCounts: report.map((r) => r.counts),
     layers: report.map((r) => r.name),
+    ...(freezeLayerOptions.freezeThreshold > 0 ? { frozenFraction: res.history[res.history.length - 1].frozenFraction } : {}),
     ...mem,
     epochs: res.history.length,
   };
-  const vl = variationalLayers(model);
   return {
-    history: res.history, variant, means: vl.map((l) => l.meansValues()), layerNames: report.map((r) => r.name),
+    history: res.history, variant, means: vls.map((l) => l.meansValues()), layerNames: report.map((r) => r.name),
     levels: report.map((r) => r.levels),
   };
+}
+
+function median(xs: number[]): number {
+  const s = xs.slice().sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }

@@ -8,8 +8,8 @@
  */
 import * as path from 'node:path';
 import type * as tf from '@tensorflow/tfjs';
-import { initFromFloat } from '../bayes';
-import { loadDataset } from '../data';
+import { initFromFloat, RECIPE_NAMES, recipeConfig, type ThetaInit } from '../bayes';
+import { DEFAULT_VALIDATION_COUNT, holdOutValidation, loadDataset } from '../data';
 import { buildModel } from '../models';
 import type { HistoryRow } from '../train';
 import { trainFloatLenet5 } from './lenetMnist';
@@ -20,6 +20,12 @@ import type { Experiment, VariantSummary } from './types';
 export interface MaryLenetMnistConfig extends MaryTrainConfig {
   [key: string]: unknown;
   dataset: string;
+  /** The training recipe whose knobs are the defaults: 'qnnlab' or 'paper' (src/bayes/recipes.ts). */
+  recipe: string;
+  /** Training examples held out for validation: the last ones of the training file (0 = none). */
+  validation: number;
+  /** Initialiser of the means when training from scratch ('published' = the code's). */
+  thetaInit: string;
   Ms: number[];
   priors: string[];
   /** Also train the float LeNet-5 baseline (variant 'fp'). */
@@ -40,12 +46,12 @@ export const maryLenetMnist: Experiment<MaryLenetMnistConfig> = {
   name: 'mary-lenet-mnist',
   description: 'Bayesian asymmetric M-ary LeNet-5 on MNIST (Chien & Chang): M = 2, 3, 4, multiple spike-and-slab vs Gaussian prior, vs float.',
   defaults: {
-    dataset: 'mnist', Ms: [2, 3, 4], priors: ['spikeslab', 'gaussian'], fp: true, initFromFloat: true, fpEpochs: 12, fpMilestones: [8, 11],
-    epochs: 8, batchSize: 128, lr: 1e-3, milestones: [5, 7], klWarmupEpochs: 1, klLambda: 1, klNormalization: 'elbo', klLayerExponent: 0.5, minLevelGap: 0.25, levelLrScale: 1, freezeThreshold: 0.02, freezeMomentum: 0.01, trainForward: 'ste',
-    slabWidth: 0.075, gaussianPriorLogSigma2: -4, clipValue: 0, mcSamples: 10, logSigma2Init: -10, conv1Padding: 'same', bnMomentum: 0.99,
-    seed: 1, limitTrain: 0, limitTest: 0,
-  },
-  smoke: { Ms: [3], epochs: 2, fpEpochs: 1, milestones: [], fpMilestones: [], limitTrain: 1024, limitTest: 500, mcSamples: 3 },
+    dataset: 'mnist', recipe: 'qnnlab', validation: DEFAULT_VALIDATION_COUNT, Ms: [2, 3, 4], priors: ['spikeslab', 'gaussian'], fp: true,
+    fpEpochs: 12, fpMilestones: [8, 11], mcSamples: 10, seed: 1, limitTrain: 0, limitTest: 0,
+    ...recipeConfig('qnnlab'),
+  } as MaryLenetMnistConfig,
+  presets: { key: 'recipe', names: RECIPE_NAMES, values: (name) => recipeConfig(name) as Partial<MaryLenetMnistConfig> },
+  smoke: { Ms: [3], epochs: 2, fpEpochs: 1, milestones: [], fpMilestones: [], limitTrain: 1024, limitTest: 500, validation: 256, mcSamples: 3 },
   async run(cfg, ctx) {
     for (const M of cfg.Ms) {
       if (!Number.isInteger(M) || M < 2 || M > 8) throw new Error(`--Ms: M must be an integer from 2 to 8, got ${M}`);
@@ -54,7 +60,8 @@ export const maryLenetMnist: Experiment<MaryLenetMnistConfig> = {
     if (!(cfg.bnMomentum >= 0 && cfg.bnMomentum < 1)) throw new Error(`--bnMomentum must be in [0, 1), got ${cfg.bnMomentum}`);
     if (cfg.conv1Padding !== 'valid' && cfg.conv1Padding !== 'same') throw new Error(`--conv1Padding must be 'valid' or 'same', got '${cfg.conv1Padding}'`);
     if (cfg.conv1Padding !== 'same' && cfg.initFromFloat) throw new Error(`--initFromFloat needs --conv1Padding same (the float LeNet-5's network)`);
-    const ds = await loadDataset(cfg.dataset, { limitTrain: cfg.limitTrain || undefined, limitTest: cfg.limitTest || undefined });
+    if (!['glorotUniform', 'heNormal', 'published'].includes(cfg.thetaInit)) throw new Error(`--thetaInit must be glorotUniform, heNormal or published, got '${cfg.thetaInit}'`);
+    const ds = holdOutValidation(await loadDataset(cfg.dataset, { limitTrain: cfg.limitTrain || undefined, limitTest: cfg.limitTest || undefined }), cfg.validation);
     const inputShape: [number, number, number] = [ds.height, ds.width, ds.channels];
     const history: HistoryRow[] = [];
     const variants: VariantSummary[] = [];
@@ -72,7 +79,7 @@ export const maryLenetMnist: Experiment<MaryLenetMnistConfig> = {
 
     for (const M of cfg.Ms) {
       for (const prior of cfg.priors) {
-        const model = buildModel('mary-lenet5', { M, seed: cfg.seed, inputShape, numClasses: ds.numClasses, logSigma2Init: cfg.logSigma2Init, trainForward, conv1Padding: cfg.conv1Padding as 'valid' | 'same', bnMomentum: cfg.bnMomentum, ...freezeLayerOptions });
+        const model = buildModel('mary-lenet5', { M, seed: cfg.seed, inputShape, numClasses: ds.numClasses, logSigma2Init: cfg.logSigma2Init, trainForward, conv1Padding: cfg.conv1Padding as 'valid' | 'same', bnMomentum: cfg.bnMomentum, thetaInit: cfg.thetaInit as ThetaInit, ...freezeLayerOptions });
         if (floatModel) initFromFloat(model, floatModel);
         const r = await trainMaryVariant(model, ds, M, prior, cfg, ctx, history);
         history.push(...r.history);
@@ -91,8 +98,8 @@ export const maryLenetMnist: Experiment<MaryLenetMnistConfig> = {
     const bayesRows = history.filter((r) => r.variant !== 'fp');
     if (bayesRows.length > 0) {
       await savePlot(curves({
-        rows: bayesRows, x: 'epoch', y: ['quantizationLoss', 'testAccuracy'], color: 'variant',
-        title: 'Quantization loss Σ(Q(θ)−θ)² and quantized test accuracy: spike-and-slab vs Gaussian prior',
+        rows: bayesRows, x: 'epoch', y: ['quantizationLoss', ds.validation ? 'valAccuracy' : 'testAccuracy'], color: 'variant',
+        title: `Quantization loss Σ(Q(θ)−θ)² and quantized ${ds.validation ? 'validation' : 'test'} accuracy: spike-and-slab vs Gaussian prior (${cfg.recipe} recipe)`,
       }), path.join(ctx.outDir, 'comparison'));
       figures.push('comparison');
     }

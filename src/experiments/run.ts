@@ -33,7 +33,14 @@ export function getExperiment(name: string): Experiment<Config> {
 }
 
 export function resolveConfig(exp: Experiment<Config>, opts: RunOptions): Config {
-  const base = opts.smoke ? deepMerge(exp.defaults, exp.smoke) : exp.defaults;
+  let base = exp.defaults;
+  if (exp.presets) {
+    const { key, names, values } = exp.presets;
+    const chosen = opts.overrides?.[key] ?? String(exp.defaults[key]);
+    if (!names.includes(chosen)) throw new Error(`--${key} must be one of ${names.join(', ')}, got '${chosen}'`);
+    base = deepMerge(base, { ...values(chosen), [key]: chosen });
+  }
+  if (opts.smoke) base = deepMerge(base, exp.smoke);
   return applyOverrides(base, opts.overrides ?? {});
 }
 

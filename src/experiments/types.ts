@@ -39,5 +39,10 @@ export interface Experiment<C extends Config = Config> {
   defaults: C;
   /** Overrides for the CI-sized run (--smoke): same code path, minutes on CPU. */
   smoke: Partial<C>;
+  /**
+   * Named blocks of defaults (e.g. training recipes) chosen by the config key `key`: the chosen block is merged
+   * over `defaults` before --smoke and the command-line overrides, so any single knob can still be overridden.
+   */
+  presets?: { key: string; names: string[]; values(name: string): Partial<C> };
   run(config: C, ctx: ExperimentContext): Promise<ExperimentResult>;
 }

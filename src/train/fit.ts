@@ -30,6 +30,11 @@ export interface FitConfig {
   augment?: BatchOptions['augment'];
   normalize?: BatchOptions['normalize'];
   evalBatchSize?: number;
+  /**
+   * The split evaluated after every epoch: 'validation' (the default when the dataset has one) writes
+   * valLoss/valAccuracy into the history, 'test' writes testLoss/testAccuracy. Model selection reads the former.
+   */
+  evalSplit?: 'validation' | 'test';
   /** Name of this run in the history rows (one CSV holds several variants). */
   variant?: string;
   /** Save a checkpoint here after every epoch. */
@@ -90,7 +95,7 @@ function varOf(v: tf.LayerVariable): tf.Variable {
 /** Settings a checkpoint must share to be resumed; `epochs` is left out so a finished run can be extended. */
 function fingerprintOf(cfg: FitConfig, ds: ImageDataset): string {
   const { epochs, checkpointDir, resume, progress, ...rest } = cfg;
-  return JSON.stringify({ ...rest, data: [ds.name, ds.train.count, ds.test.count] });
+  return JSON.stringify({ ...rest, data: [ds.name, ds.train.count, ds.test.count, ...(ds.validation ? [ds.validation.count] : [])] });
 }
 
 function validate(cfg: FitConfig): void {
@@ -102,6 +107,16 @@ function validate(cfg: FitConfig): void {
   if (cfg.clipNorm != null && !(cfg.clipNorm > 0)) bad(`clipNorm must be > 0, got ${cfg.clipNorm}`);
   if (cfg.clipValue != null && !(cfg.clipValue > 0)) bad(`clipValue must be > 0, got ${cfg.clipValue}`);
   if (cfg.resume && !cfg.checkpointDir) bad('resume needs checkpointDir');
+  if (cfg.evalSplit != null && cfg.evalSplit !== 'validation' && cfg.evalSplit !== 'test') {
+    bad(`evalSplit must be 'validation' or 'test', got '${String(cfg.evalSplit)}'`);
+  }
+}
+
+/** The split fit evaluates after each epoch, and the history keys it writes. */
+export function evalSplitOf(cfg: Pick<FitConfig, 'evalSplit'>, ds: ImageDataset): { split: 'validation' | 'test'; loss: string; accuracy: string } {
+  const split = cfg.evalSplit ?? (ds.validation ? 'validation' : 'test');
+  if (split === 'validation' && !ds.validation) throw new Error(`fit: evalSplit 'validation' but ${ds.name} has no validation split`);
+  return split === 'validation' ? { split, loss: 'valLoss', accuracy: 'valAccuracy' } : { split, loss: 'testLoss', accuracy: 'testAccuracy' };
 }
 
 function clipAndDecay(grads: tf.NamedTensorMap, vars: tf.LayerVariable[], cfg: FitConfig): { name: string; tensor: tf.Tensor }[] {
@@ -129,6 +144,7 @@ export async function fit(
   hooks: FitHooks = {},
 ): Promise<FitResult> {
   validate(cfg);
+  const evalKeys = evalSplitOf(cfg, ds);
   const seed = cfg.seed ?? 1;
   const variant = cfg.variant ?? 'default';
   const optimizer = makeOptimizer(cfg.optimizer);
@@ -206,16 +222,16 @@ export async function fit(
         progress.step(done, ce);
       }
       const info: StepInfo = { model, epoch, step };
-      const test = hooks.evaluate ? await hooks.evaluate(info) : evaluate(model, batches(ds, 'test', testOpts));
+      const test = hooks.evaluate ? await hooks.evaluate(info) : evaluate(model, batches(ds, evalKeys.split, testOpts));
       const extra = hooks.epochMetrics ? await hooks.epochMetrics(info) : {};
       const row: HistoryRow = {
         variant, epoch: epoch + 1, lr, trainLoss: lossSum / seen, trainAccuracy: correctSum / seen,
-        testLoss: test.loss, testAccuracy: test.accuracy, ...extra, seconds: (Date.now() - t0) / 1000,
+        [evalKeys.loss]: test.loss, [evalKeys.accuracy]: test.accuracy, ...extra, seconds: (Date.now() - t0) / 1000,
       };
       history.push(row);
       const extraText = Object.entries(extra).map(([k, v]) => `${k} ${typeof v === 'number' ? v.toPrecision(4) : v}`).join(' | ');
       progress.endEpoch(`epoch ${epoch + 1}/${cfg.epochs} | train loss ${(row.trainLoss as number).toFixed(4)} ` +
-        `acc ${((row.trainAccuracy as number) * 100).toFixed(2)}% | test acc ${(test.accuracy * 100).toFixed(2)}%` +
+        `acc ${((row.trainAccuracy as number) * 100).toFixed(2)}% | ${evalKeys.split === 'test' ? 'test' : 'val'} acc ${(test.accuracy * 100).toFixed(2)}%` +
         `${extraText ? ' | ' + extraText : ''} | ${(row.seconds as number).toFixed(1)} s`);
       if (cfg.checkpointDir) {
         await saveCheckpoint(cfg.checkpointDir, model, optimizer, { epoch: epoch + 1, step, rngState: rng.getState(), history, extra: { fingerprint: fingerprintOf(cfg, ds) } });
