@@ -1,5 +1,6 @@
 /**
- * A memory and compute summary of a model, in the spirit of `larq.models.summary` (algorithms.md 4.1).
+ * A memory and compute summary of a model, in the spirit of `larq.models.summary` (larq/larq `larq/models.py`;
+ * docs/methods.md#model-summary).
  *
  * Per layer: name, type, output shape, input precision, parameters per bit-width, memory in KiB at the real
  * bit-widths (8 * 1024 one-bit weights = 1 KiB), multiply-accumulates (MACs) per sample.

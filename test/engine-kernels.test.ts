@@ -252,7 +252,7 @@ test('AvgPoolGrad matches cpu (non-overlapping fast path and stock fallbacks)', 
   }
 });
 
-test('MaxPoolGrad tie example from the research notes', async () => {
+test('MaxPoolGrad sends the gradient to the first maximum on ties (example in docs/engine.md)', async () => {
   const x: Spec = { shape: [1, 2, 4, 1], data: Float32Array.from([1, 1, 2, 2, 1, 1, 2, 2]) };
   const dy: Spec = { shape: [1, 1, 2, 1], data: Float32Array.from([10, 100]) };
   const fn = (xx: tf.Tensor, r: tf.Tensor): tf.Tensor =>

@@ -109,7 +109,7 @@ test('learning-rate schedules', () => {
   assert.equal(lrAt(0.1, { name: 'step', stepSize: 2, gamma: 0.1 }, 3), 0.1 * 0.1);
   assert.ok(Math.abs(lrAt(0.1, { name: 'multistep', milestones: [2, 4], gamma: 0.1 }, 4) - 0.001) < 1e-12);
   assert.equal(lrAt(0.1, { name: 'multistep', milestones: [2, 4], gamma: 0.1 }, 1), 0.1);
-  // The seed's rule: from epoch 50 on, lr -= 0.001/200 per epoch.
+  // Chien & Chang's LeNet rule (train_nonsymLeNet_cifar10.py): from epoch 50 on, lr -= 0.001/200 per epoch.
   assert.equal(lrAt(1e-3, { name: 'linearDecay', start: 50, decrement: 0.001 / 200 }, 49), 1e-3);
   assert.ok(Math.abs(lrAt(1e-3, { name: 'linearDecay', start: 50, decrement: 0.001 / 200 }, 51) - (1e-3 - 2 * 0.001 / 200)) < 1e-15);
   assert.equal(lrAt(1e-3, { name: 'linearDecay', start: 0, decrement: 1 }, 5), 0);

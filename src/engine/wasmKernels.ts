@@ -5,7 +5,7 @@
  * that training hits on every step are slow scalar loops or needless copies. Each override below is a
  * composition of the wasm backend's own kernels (mostly XNNPACK convolutions, transposes and pads),
  * called on TensorInfos: no engine tensors, nothing on the tape, every intermediate freed with
- * `backend.disposeData`. See shared/research/compute-backends.md for the measurements behind each one.
+ * `backend.disposeData`. See docs/engine.md for the design and the measurements behind each one.
  *
  * Overrides:
  *  - Conv2DBackpropFilter (missing): dW computed as a forward conv of x^T with dy^T, dilation = stride.

@@ -60,7 +60,7 @@ export interface MaryTrainConfig {
   initFromFloat?: boolean;
   /** Training forward pass: 'mean' (θ with local reparameterization) or 'ste' (Q(θ), straight-through to θ). */
   trainForward: string;
-  /** Replaces the multistep schedule built from `milestones` (e.g. the seed's linear decay). */
+  /** Replaces the multistep schedule built from `milestones` (e.g. Chien & Chang's linear decay). */
   schedule?: ScheduleConfig;
   slabWidth: number;
   /** log α of the spike-and-slab KL is clipped to ±this (the code: 3). */

@@ -1,5 +1,5 @@
 /**
- * Chien & Chang's Bayesian M-ary DenseNet-40 (k = 12) on CIFAR-10 with M = 3 (the seed's train_densenet.py
+ * Chien & Chang's Bayesian M-ary DenseNet-40 (k = 12) on CIFAR-10 with M = 3 (their train_densenet.py
  * and its densenet-M3 histogram figure): Adam 5e-3, batch 64, 195 epochs, lr -= 0.001/100 per epoch from
  * epoch 50, KL warm-up over 15 epochs, gradients clamped to [-1, 1], images scaled to [0, 1] without
  * augmentation. Fixed here: a 10-class head (the code builds a 100-class head for CIFAR-10), every layer's KL
@@ -21,7 +21,7 @@ export interface MaryDensenetConfig extends MaryTrainConfig, CifarDataConfig {
   depth: number;
   growthRate: number;
   logSigma2Init: number;
-  /** Epoch from which the learning rate falls linearly (the seed: 50) and by how much per epoch. */
+  /** Epoch from which the learning rate falls linearly (Chien & Chang's code: 50) and by how much per epoch. */
   decayStart: number;
   decayPerEpoch: number;
 }
@@ -52,7 +52,7 @@ export const maryDensenetCifar10: Experiment<MaryDensenetConfig> = {
       const r = await trainMaryVariant(model, ds, cfg.M, prior, train, ctx, history);
       history.push(...r.history);
       variants.push(r.variant);
-      // The seed's figure shows layers 1-4; show the first four and the last variational layers.
+      // Chien & Chang's densenet-M3 figure shows layers 1-4; show the first four and the last variational layers.
       const pick = [0, 1, 2, 3, r.means.length - 1].filter((i, k, a) => i < r.means.length && a.indexOf(i) === k);
       const fig = `histogram-${variantName(cfg.M, prior)}`;
       await savePlot(weightHistogram({

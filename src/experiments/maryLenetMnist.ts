@@ -1,9 +1,9 @@
 /**
- * Chien & Chang, Bayesian asymmetric M-ary quantized LeNet-5 on MNIST (the seed's `train_nonsymLeNet.py`,
+ * Chien & Chang, Bayesian asymmetric M-ary quantized LeNet-5 on MNIST (their README's `train_nonsymLeNet.py`,
  * which was never published; the MNIST variant of its model is): M = 2, 3, 4 with the multiple
  * spike-and-slab prior and with the Gaussian prior, against the float LeNet-5 trained the same way.
- * Figures: per-layer histograms of the weight means with the learned levels (the seed's densenet-M3 figure),
- * quantization loss and test accuracy against epochs for both priors (the seed's comparison figure), and the
+ * Figures: per-layer histograms of the weight means with the learned levels (their densenet-M3 figure),
+ * quantization loss and test accuracy against epochs for both priors (their comparison figure), and the
  * accuracy of every variant.
  */
 import * as path from 'node:path';

@@ -7,7 +7,7 @@
  *   'replace-relu'         : BN -> Q                          (BinaryNet: binary_tanh replaces ReLU)
  *   'before-relu'          : BN -> Q -> ReLU                  (nnabla fixed-point net / pow2 net)
  *   'after-relu'           : BN -> ReLU -> Q                  (usual QAT of ReLU outputs)
- *   'relu-bn-q'            : ReLU -> BN -> Q                  (nnabla min-max net, as reported in algorithms.md 2.3)
+ *   'relu-bn-q'            : ReLU -> BN -> Q                  (nnabla min-max net; docs/methods.md#min-max)
  * Residual branches end with BN -> Q (except 'replace-relu', which quantizes after the sum instead), so that
  * both summands are on the quantizer's grid; the sum is followed by ReLU where the architecture has one
  * ('replace-relu': by Q). The network input is never quantized (as in nnabla).

@@ -1,5 +1,6 @@
 /**
- * DenseNet-40 (k = 12) as in Chien & Chang's code (algorithms.md 1.5; deterministic weights here, the
+ * DenseNet-40 (k = 12) as in Chien & Chang's code (model.py, layers.py; docs/chien-chang-code.md#architectures;
+ * deterministic weights here, the
  * Bayesian version is maryDensenet40): conv3x3-16 stem, 3 dense blocks of (depth - 4) / 3 = 12 layers
  * BN -> ReLU -> conv3x3(k) concatenated with their input, transitions BN -> ReLU -> conv1x1(theta * C)
  * -> avgpool2 with compression theta = 1.0, no bottleneck, no dropout; global average pooling -> dense.
@@ -15,7 +16,7 @@ export interface DenseNet40Options extends QuantModelOptions {
   depth?: number;
   /** Growth rate k (default 12). */
   growthRate?: number;
-  /** Transition compression theta (default 1.0, as hard-coded in the seed). */
+  /** Transition compression theta (default 1.0, as hard-coded in Chien & Chang's train_densenet.py). */
   compression?: number;
   /** Channels of the stem conv (default 16). */
   stemChannels?: number;

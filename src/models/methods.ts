@@ -1,7 +1,8 @@
 /**
  * The named quantization methods of the nnabla quantization example (sony/nnabla-examples
- * compression/cifar10/quantization, algorithms.md 2.1-2.3) and of the Stochastic-Quantization paper / Caffe
- * code (Dong et al., BMVC 2017, algorithms.md 3), as plain data: spread a preset into any model's options.
+ * compression/cifar10/quantization) and of the Stochastic-Quantization paper / Caffe code (Dong et al.,
+ * BMVC 2017; dongyp13/Stochastic-Quantization), as plain data: spread a preset into any model's options.
+ * Semantics and sources of each method: docs/methods.md.
  *
  * @example resnet23({...methodOptions('fixed-point-net'), seed: 1})
  *

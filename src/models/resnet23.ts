@@ -1,6 +1,6 @@
 /**
  * ResNet-23 of the nnabla quantization example (sony/nnabla-examples compression/cifar10/quantization/models.py,
- * `cifar10_*_resnet23_prediction`; algorithms.md 2.1):
+ * `cifar10_*_resnet23_prediction`; docs/methods.md#reference-architectures-and-training-setups):
  *   conv3x3-64 (no bias) -> BN -> ReLU
  *   7 bottleneck units, C = 64: conv1x1(C/2) -> BN -> ReLU -> conv3x3(C/2) -> BN -> ReLU -> conv1x1(C) -> BN,
  *     then ReLU(h + x); the 2nd, 4th and 6th units (nnabla's "conv3", "conv5", "conv7") end with maxpool 2x2

@@ -1,5 +1,6 @@
 /**
- * ResNet-56 as in the Stochastic-Quantization Caffe code (algorithms.md 3.3): conv3x3-16 + BN + ReLU, 3 groups x
+ * ResNet-56 as in the Stochastic-Quantization Caffe code (dongyp13/Stochastic-Quantization CIFAR/ResNet-56;
+ * docs/methods.md#reference-architectures-and-training-setups): conv3x3-16 + BN + ReLU, 3 groups x
  * 9 basic blocks (conv3x3 -> BN -> ReLU -> conv3x3 -> BN, summed with the shortcut, **no ReLU after the sum**),
  * 16/32/64 channels; the first block of groups 2 and 3 has stride 2 and a quantized 2x2 stride-2 projection
  * conv + BN as shortcut; global average pooling -> FC10. 57 quantized convs + 1 FC.

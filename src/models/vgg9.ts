@@ -1,5 +1,6 @@
 /**
- * VGG-9 for CIFAR (32x32x3), as in the Stochastic-Quantization Caffe prototxts (algorithms.md 3.3):
+ * VGG-9 for CIFAR (32x32x3), as in the Stochastic-Quantization Caffe prototxts (dongyp13/Stochastic-Quantization
+ * CIFAR/VGG-9; docs/methods.md#reference-architectures-and-training-setups):
  *   [conv3x3-64, BN, ReLU] x2 -> maxpool2 -> dropout .25 -> [conv3x3-128, BN, ReLU] x2 -> maxpool2 -> dropout .25
  *   -> [conv3x3-256, BN, ReLU] x2 -> maxpool2 -> dropout .25 -> FC512, BN, ReLU, dropout .5 -> FC512, BN, ReLU,
  *   dropout .5 -> FC10 (logits). Convs and the two FC512 have no bias; FC10 has one.

@@ -1,5 +1,5 @@
 /**
- * Numbers published by the sources the notebooks reproduce (see /work/shared/research/algorithms.md), and
+ * Numbers published by the sources the notebooks reproduce (see docs/methods.md#published-numbers), and
  * tables that put our numbers next to them. Accuracies are fractions (0.91 = 91 %).
  */
 import type { Row } from '../plots/types';

@@ -6,7 +6,7 @@
  *   backward dy where |x| < 1, else 0        ("straight-through estimator of hard tanh")
  *
  * Boundary: nnabla's backward is `(std::abs(x) >= 1) ? 0 : dy`, i.e. the gradient is *cancelled at
- * |x| = 1 exactly* (strict |x| < 1, as algorithms.md §2.3 says). Larq's `ste_sign` passes the gradient at
+ * |x| = 1 exactly* (strict |x| < 1; docs/methods.md#binarynet). Larq's `ste_sign` passes the gradient at
  * |x| = clip_value (|x| <= 1); `inclusive: true` gives that variant. Default = nnabla (strict).
  */
 import * as tf from '@tensorflow/tfjs';

@@ -14,14 +14,14 @@
  *      - rule 'code' (published Caffe): draw N_r = int((1 - r)·C) channels to **stay full precision**, each
  *        draw with probability ∝ e_c; channels with e_c = 0 are never drawn (and the loop ends early when
  *        only such channels remain), so they are quantized, which changes nothing since then Q_c = W_c.
- *      The two are different distributions (algorithms.md §3.2). r = 1 quantizes everything without a draw
- *      (Caffe skips Roulette() at ratio 100); r = 0 quantizes nothing under 'paper', and under 'code' keeps
- *      every channel with e_c > 0 in full precision.
+ *      The two are different distributions (docs/methods.md#stochastic-quantization-sq). r = 1 quantizes
+ *      everything without a draw (Caffe skips Roulette() at ratio 100); r = 0 quantizes nothing under 'paper',
+ *      and under 'code' keeps every channel with e_c > 0 in full precision.
  *   4. The hybrid tensor: Q_c for selected channels, W_c for the others.
  * Gradient: plain straight-through to W for every channel (Caffe's weight gradient ignores the weights).
  *
- * Notes: the paper's g that works best is reported as 'linear' in the paper's ablation (we could not check the
- * full text: algorithms.md §3.2); hence the default. int((1 - r)·C) is evaluated with a 1e-9 guard so that
+ * Notes: g defaults to 'linear'; which g the paper finds best could not be checked against its full text
+ * (docs/methods.md#stochastic-quantization-sq). int((1 - r)·C) is evaluated with a 1e-9 guard so that
  * r = 0.9, C = 10 gives 1 (float32 Caffe: 1), not 0 (float64: 0.99999999). The Caffe code redraws on every
  * forward pass, training and test; the stateful quantizer (sqQuantizer.ts) redraws after every optimizer step.
  * The ratio schedule of the paper's experiments is `sqRatioSchedule` (50%, 75%, 87.5%, 100%: four stages).
