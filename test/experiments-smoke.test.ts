@@ -53,20 +53,65 @@ test('unknown experiment and unknown option are clear errors', async () => {
   await assert.rejects(runExperiment('lenet-mnist', { smoke: true, overrides: { epoch: '2' } }), /Unknown option --epoch/);
 });
 
-test('mary-lenet-mnist --smoke writes the Bayesian variants with their required fields', async () => {
-  const { summary, outDir } = await smoke('mary-lenet-mnist', { limitTrain: '512', limitTest: '200' });
-  const names = summary.variants.map((v: { name: string }) => v.name);
-  assert.deepEqual(names, ['fp', 'M3-spikeslab', 'M3-gaussian']);
-  for (const v of summary.variants.slice(1)) {
-    assert.equal(v.M, 3);
-    assert.ok(['spikeslab', 'gaussian'].includes(v.prior));
-    for (const k of ['testAccuracyQuantized', 'testAccuracyMean', 'testAccuracyMc']) assert.ok(v[k] >= 0 && v[k] <= 1, k);
-    assert.equal(v.quantizationLoss.length, 2, 'one quantization loss per epoch');
-    assert.equal(v.levels.length, 5, 'levels of the five variational layers');
-    for (const lv of v.levels) assert.equal(lv.length, 3);
-    assert.ok(v.compressionRatio > 10, `2-bit indices: ${v.compressionRatio}`);
-  }
-  for (const f of ['histogram-M3-spikeslab', 'histogram-M3-gaussian', 'comparison']) assert.ok(fs.existsSync(path.join(outDir, `${f}.png`)));
+/** |a - b| within three binomial standard deviations of n examples (plus one example): the same accuracy up to noise. */
+function withinNoise(a: number, b: number, n: number): boolean {
+  const p = Math.min(Math.max((a + b) / 2, 0.05), 0.95);
+  return Math.abs(a - b) <= 3 * Math.sqrt((p * (1 - p)) / n) + 1 / n;
+}
+
+for (const recipe of ['qnnlab', 'paper']) {
+  test(`mary-lenet-mnist --smoke --recipe ${recipe}: variants with validation and test accuracy, evaluated in the trained mode`, async () => {
+    const { summary, outDir, rows } = await smoke('mary-lenet-mnist', { recipe, limitTest: '200', validation: '128' });
+    const names = summary.variants.map((v: { name: string }) => v.name);
+    assert.deepEqual(names, ['fp', 'M3-spikeslab', 'M3-gaussian']);
+    assert.ok(summary.variants[0].validationAccuracy >= 0 && summary.variants[0].testAccuracy >= 0, 'the float net has validation and test accuracy');
+    const run = readJson(path.join(outDir, 'run.json'));
+    assert.equal(run.config.recipe, recipe);
+    assert.equal(run.config.validation, 128);
+    assert.equal(run.config.trainForward, recipe === 'paper' ? 'mean' : 'ste');
+    // Every epoch evaluates the validation split; the test split only at the end.
+    for (const r of rows) {
+      assert.ok(Number(r.valAccuracy) >= 0 && Number(r.valAccuracy) <= 1);
+      assert.equal(r.testAccuracy, undefined);
+    }
+    for (const v of summary.variants.slice(1)) {
+      assert.equal(v.M, 3);
+      assert.ok(['spikeslab', 'gaussian'].includes(v.prior));
+      for (const k of ['validationAccuracy', 'testAccuracy', 'testAccuracyMean', 'testAccuracyMc']) assert.ok(v[k] >= 0 && v[k] <= 1, k);
+      assert.equal(v.trainedMode, recipe === 'paper' ? 'mean' : 'quantized');
+      assert.equal(v.mcSampleMode, recipe === 'paper' ? 'sample' : 'sampleQuantized');
+      // The MC predictive samples around the trained mode: the same accuracy up to noise.
+      const deterministic = recipe === 'paper' ? v.testAccuracyMean : v.testAccuracy;
+      assert.ok(deterministic > 0.2, `the trained mode learns (chance is 0.1): ${deterministic}`);
+      assert.ok(withinNoise(v.testAccuracyMc, deterministic, 200), `MC ${v.testAccuracyMc} vs deterministic ${deterministic}`);
+      if (recipe === 'paper') assert.ok(v.testAccuracyQuantizedTrainBn >= 0, 'the paper\'s own test procedure is reported too');
+      assert.equal(v.sigma.length, 5, 'posterior σ of the five variational layers');
+      for (const s of v.sigma) assert.ok(s.median > 0 && s.p90 >= s.median);
+      assert.equal(v.quantizationLoss.length, 2, 'one quantization loss per epoch');
+      assert.equal(v.levels.length, 5, 'levels of the five variational layers');
+      for (const lv of v.levels) assert.equal(lv.length, 3);
+      assert.ok(v.compressionRatio > 10, `2-bit indices: ${v.compressionRatio}`);
+    }
+    for (const f of ['histogram-M3-spikeslab', 'histogram-M3-gaussian', 'comparison']) assert.ok(fs.existsSync(path.join(outDir, `${f}.png`)));
+  });
+}
+
+test('mary-lenet-mnist recipes: a knob can be overridden, unknown recipes and contradictions are errors before training', async () => {
+  const { getExperiment, resolveConfig } = await import('../src/experiments/run');
+  const { RECIPES } = await import('../src/bayes');
+  const exp = getExperiment('mary-lenet-mnist');
+  const paper = resolveConfig(exp, { overrides: { recipe: 'paper' } });
+  for (const [k, knob] of Object.entries(RECIPES.paper)) assert.deepEqual(paper[k], knob.value, k);
+  const qnnlab = resolveConfig(exp, {});
+  for (const [k, knob] of Object.entries(RECIPES.qnnlab)) assert.deepEqual(qnnlab[k], knob.value, k);
+  const tweaked = resolveConfig(exp, { overrides: { recipe: 'paper', klWarmupEpochs: '3' } });
+  assert.equal(tweaked.klWarmupEpochs, 3);
+  assert.equal(tweaked.trainForward, 'mean');
+  assert.throws(() => resolveConfig(exp, { overrides: { recipe: 'papper' } }), /--recipe must be one of paper, qnnlab, got 'papper'/);
+  await assert.rejects(runExperiment('mary-lenet-mnist', { smoke: true, progress: 'none', outDir: fs.mkdtempSync(path.join(os.tmpdir(), 'qnn-bad-')), overrides: { recipe: 'paper', initFromFloat: 'true' } }),
+    /--initFromFloat needs --conv1Padding same/);
+  await assert.rejects(runExperiment('mary-lenet-mnist', { smoke: true, progress: 'none', outDir: fs.mkdtempSync(path.join(os.tmpdir(), 'qnn-bad-')), overrides: { lrSchedule: 'cosine' } }),
+    /--lrSchedule must be 'multistep' or 'linearDecay', got 'cosine'/);
 });
 
 test('mary-lenet-mnist --levelLrScale shrinks every optimizer step of the levels by that factor', async () => {
@@ -79,7 +124,7 @@ test('mary-lenet-mnist --levelLrScale shrinks every optimizer step of the levels
   const start = levelReport(init).map((r) => r.levels);
   init.dispose();
   const moved = async (scale: string) => {
-    const o = { priors: 'spikeslab', fp: 'false', initFromFloat: 'false', epochs: '1', limitTrain: '256', limitTest: '100', minLevelGap: '0', levelLrScale: scale };
+    const o = { priors: 'spikeslab', fp: 'false', initFromFloat: 'false', epochs: '1', validation: '0', limitTrain: '256', limitTest: '100', minLevelGap: '0', levelLrScale: scale };
     const { summary } = await smoke('mary-lenet-mnist', o);
     const levels: number[][] = summary.variants[0].levels;
     return Math.max(...levels.flatMap((lv, i) => lv.map((v, k) => Math.abs(v - start[i][k]))));

@@ -1,10 +1,13 @@
 /**
  * npm run results -- <experiment> [--dir results]: prints the variants of results/<experiment>/summary.json as a
  * Markdown table (accuracies in %, lists shortened), with the provenance from run.json.
+ * npm run results -- --table NAME: prints one of the generated README tables (src/experiments/tables.ts).
+ * npm run results -- --write-readmes: regenerates every marked table in README.md and results/*\/README.md.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Command } from 'commander';
+import { regenerateTables, renderTable, tableFiles, TABLES } from '../experiments/tables';
 
 function cell(v: unknown): string {
   if (v == null) return '';
@@ -18,10 +21,31 @@ function cell(v: unknown): string {
 }
 
 const program = new Command('results')
-  .argument('<experiment>')
+  .argument('[experiment]')
   .option('--dir <dir>', 'results folder', 'results')
   .option('--fields <list>', 'comma-separated fields (default: all scalar fields)')
-  .action((name: string, opts: { dir: string; fields?: string }) => {
+  .option('--table <name>', `print a generated table (${Object.keys(TABLES).join(', ')})`)
+  .option('--write-readmes', 'regenerate the marked tables in README.md and results/*/README.md')
+  .action((name: string | undefined, opts: { dir: string; fields?: string; table?: string; writeReadmes?: boolean }) => {
+    if (opts.table) {
+      console.log(renderTable(opts.table, opts.dir));
+      return;
+    }
+    if (opts.writeReadmes) {
+      for (const f of tableFiles('.')) {
+        const text = fs.readFileSync(f, 'utf8');
+        const next = regenerateTables(text, opts.dir);
+        if (next !== text) {
+          fs.writeFileSync(f, next);
+          console.log(`updated ${f}`);
+        }
+      }
+      return;
+    }
+    if (!name) {
+      console.error('Usage: npm run results -- <experiment> | --table NAME | --write-readmes');
+      process.exit(1);
+    }
     const file = path.join(opts.dir, name, 'summary.json');
     if (!fs.existsSync(file)) {
       console.error(`No ${file}: run \`npm run experiment -- ${name}\` first.`);

@@ -185,9 +185,10 @@ export function scheduleOf(cfg: MaryTrainConfig): ScheduleConfig {
 export async function trainMaryVariant(
   model: tf.LayersModel, ds: ImageDataset, M: number, prior: string, cfg: MaryTrainConfig, ctx: ExperimentContext,
   history: HistoryRow[],
+  /** Variant name (and checkpoint folder); default M<M>-<prior>. */
+  name = variantName(M, prior),
 ): Promise<{ history: HistoryRow[]; variant: VariantSummary; means: Float32Array[]; layerNames: string[]; levels: number[][] }> {
   const spec = priorSpec(prior, cfg);
-  const name = variantName(M, prior);
   const stepsPerEpoch = numBatches(ds, 'train', { batchSize: cfg.batchSize });
   const N = ds.train.count;
   const { trainForward, perLayerMean, layerExponent, minLevelGap, levelLrScale, freezeLayerOptions } = checkMaryOptions(cfg, [prior]);

@@ -9,7 +9,7 @@
 import * as path from 'node:path';
 import type * as tf from '@tensorflow/tfjs';
 import { initFromFloat, RECIPE_NAMES, recipeConfig, type ThetaInit } from '../bayes';
-import { DEFAULT_VALIDATION_COUNT, holdOutValidation, loadDataset } from '../data';
+import { DEFAULT_VALIDATION_COUNT, holdOutValidation, loadDataset, type ImageDataset } from '../data';
 import { buildModel } from '../models';
 import type { HistoryRow } from '../train';
 import { trainFloatLenet5 } from './lenetMnist';
@@ -42,6 +42,34 @@ export interface MaryLenetMnistConfig extends MaryTrainConfig {
   limitTest: number;
 }
 
+/** The Bayesian M-ary LeNet-5 of a run's configuration, started from `floatModel` when the config says so. */
+export function buildMaryLenet(cfg: MaryLenetMnistConfig, ds: ImageDataset, M: number, floatModel: tf.LayersModel | null): tf.LayersModel {
+  const { trainForward, freezeLayerOptions } = checkMaryOptions(cfg, cfg.priors);
+  const model = buildModel('mary-lenet5', {
+    M, seed: cfg.seed, inputShape: [ds.height, ds.width, ds.channels], numClasses: ds.numClasses, logSigma2Init: cfg.logSigma2Init, trainForward,
+    conv1Padding: cfg.conv1Padding as 'valid' | 'same', bnMomentum: cfg.bnMomentum, thetaInit: cfg.thetaInit as ThetaInit, ...freezeLayerOptions,
+  });
+  if (cfg.initFromFloat) {
+    if (!floatModel) throw new Error('initFromFloat: no trained float model given');
+    initFromFloat(model, floatModel);
+  }
+  return model;
+}
+
+/** Checks of a mary-lenet-mnist configuration that need no data (run before anything loads). */
+export function checkMaryLenetConfig(cfg: MaryLenetMnistConfig): void {
+  for (const M of cfg.Ms) {
+    if (!Number.isInteger(M) || M < 2 || M > 8) throw new Error(`--Ms: M must be an integer from 2 to 8, got ${M}`);
+  }
+  checkMaryOptions(cfg, cfg.priors);
+  if (!(cfg.bnMomentum >= 0 && cfg.bnMomentum < 1)) throw new Error(`--bnMomentum must be in [0, 1), got ${cfg.bnMomentum}`);
+  if (cfg.conv1Padding !== 'valid' && cfg.conv1Padding !== 'same') throw new Error(`--conv1Padding must be 'valid' or 'same', got '${cfg.conv1Padding}'`);
+  if (cfg.conv1Padding !== 'same' && cfg.initFromFloat) throw new Error(`--initFromFloat needs --conv1Padding same (the float LeNet-5's network)`);
+  if (!['glorotUniform', 'heNormal', 'published'].includes(cfg.thetaInit)) throw new Error(`--thetaInit must be glorotUniform, heNormal or published, got '${cfg.thetaInit}'`);
+  if (!(Number.isInteger(cfg.fpEpochs) && cfg.fpEpochs >= 1)) throw new Error(`--fpEpochs must be a positive integer, got ${cfg.fpEpochs}`);
+  if (!(Number.isInteger(cfg.validation) && cfg.validation >= 0)) throw new Error(`--validation must be a non-negative integer, got ${cfg.validation}`);
+}
+
 export const maryLenetMnist: Experiment<MaryLenetMnistConfig> = {
   name: 'mary-lenet-mnist',
   description: 'Bayesian asymmetric M-ary LeNet-5 on MNIST (Chien & Chang): M = 2, 3, 4, multiple spike-and-slab vs Gaussian prior, vs float.',
@@ -53,16 +81,8 @@ export const maryLenetMnist: Experiment<MaryLenetMnistConfig> = {
   presets: { key: 'recipe', names: RECIPE_NAMES, values: (name) => recipeConfig(name) as Partial<MaryLenetMnistConfig> },
   smoke: { Ms: [3], epochs: 2, fpEpochs: 1, milestones: [], fpMilestones: [], limitTrain: 1024, limitTest: 500, validation: 256, mcSamples: 3 },
   async run(cfg, ctx) {
-    for (const M of cfg.Ms) {
-      if (!Number.isInteger(M) || M < 2 || M > 8) throw new Error(`--Ms: M must be an integer from 2 to 8, got ${M}`);
-    }
-    const { trainForward, freezeLayerOptions } = checkMaryOptions(cfg, cfg.priors);
-    if (!(cfg.bnMomentum >= 0 && cfg.bnMomentum < 1)) throw new Error(`--bnMomentum must be in [0, 1), got ${cfg.bnMomentum}`);
-    if (cfg.conv1Padding !== 'valid' && cfg.conv1Padding !== 'same') throw new Error(`--conv1Padding must be 'valid' or 'same', got '${cfg.conv1Padding}'`);
-    if (cfg.conv1Padding !== 'same' && cfg.initFromFloat) throw new Error(`--initFromFloat needs --conv1Padding same (the float LeNet-5's network)`);
-    if (!['glorotUniform', 'heNormal', 'published'].includes(cfg.thetaInit)) throw new Error(`--thetaInit must be glorotUniform, heNormal or published, got '${cfg.thetaInit}'`);
+    checkMaryLenetConfig(cfg);
     const ds = holdOutValidation(await loadDataset(cfg.dataset, { limitTrain: cfg.limitTrain || undefined, limitTest: cfg.limitTest || undefined }), cfg.validation);
-    const inputShape: [number, number, number] = [ds.height, ds.width, ds.channels];
     const history: HistoryRow[] = [];
     const variants: VariantSummary[] = [];
     const figures: string[] = [];
@@ -79,8 +99,7 @@ export const maryLenetMnist: Experiment<MaryLenetMnistConfig> = {
 
     for (const M of cfg.Ms) {
       for (const prior of cfg.priors) {
-        const model = buildModel('mary-lenet5', { M, seed: cfg.seed, inputShape, numClasses: ds.numClasses, logSigma2Init: cfg.logSigma2Init, trainForward, conv1Padding: cfg.conv1Padding as 'valid' | 'same', bnMomentum: cfg.bnMomentum, thetaInit: cfg.thetaInit as ThetaInit, ...freezeLayerOptions });
-        if (floatModel) initFromFloat(model, floatModel);
+        const model = buildMaryLenet(cfg, ds, M, floatModel);
         const r = await trainMaryVariant(model, ds, M, prior, cfg, ctx, history);
         history.push(...r.history);
         variants.push(r.variant);

@@ -1,6 +1,7 @@
 /** Every experiment, by name. One file per experiment (or family) in this folder. */
 import type { Experiment } from './types';
 import { maryLenetMnist } from './maryLenetMnist';
+import { maryLenetAblation } from './maryLenetAblation';
 import { maryDensenetCifar10 } from './maryDensenetCifar10';
 import { lenetMnist } from './lenetMnist';
 import { zooMnist } from './zooMnist';
@@ -8,5 +9,5 @@ import { zooResnet23Cifar10, sqVgg9Cifar10, sqResnet56Cifar10 } from './cifarZoo
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export const experiments: Experiment<any>[] = [
-  maryLenetMnist, maryDensenetCifar10, lenetMnist, zooMnist, zooResnet23Cifar10, sqVgg9Cifar10, sqResnet56Cifar10,
+  maryLenetMnist, maryLenetAblation, maryDensenetCifar10, lenetMnist, zooMnist, zooResnet23Cifar10, sqVgg9Cifar10, sqResnet56Cifar10,
 ];

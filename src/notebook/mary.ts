@@ -17,21 +17,30 @@ export function bayesVariants(variants: Variant[]): Variant[] {
 }
 
 /**
- * One row per (M, prior): test accuracy with the quantized weights (the deployed network), with the posterior
- * means, and of the Monte-Carlo predictive; bits per weight and memory. The float network is the first row.
+ * One row per (M, prior): validation and test accuracy of the deployed quantized network, test accuracy of the
+ * deterministic mode the network was trained in and of the Monte-Carlo predictive around it; bits per weight and
+ * memory. The float network is the first row.
  */
 export function mSweepTable(variants: Variant[]): Row[] {
   const fp = variants.find((v) => v.name === 'fp');
   const rows: Row[] = [];
-  if (fp) rows.push({ M: 'float', prior: '-', 'quantized acc. (%)': pct(fp.testAccuracy), 'mean-weight acc. (%)': null, 'MC acc. (%)': null, 'bits / weight': 32, 'memory (KiB)': null });
+  if (fp) rows.push({ M: 'float', prior: '-', 'quantized val. (%)': pct(fp.validationAccuracy), 'quantized test (%)': pct(fp.testAccuracy), 'trained mode test (%)': null, 'MC test (%)': null, 'bits / weight': 32, 'memory (KiB)': null });
   for (const v of bayesVariants(variants)) {
     rows.push({
       M: v.M as number, prior: PRIOR_LABELS[String(v.prior)] ?? String(v.prior),
-      'quantized acc. (%)': pct(v.testAccuracyQuantized ?? v.testAccuracy), 'mean-weight acc. (%)': pct(v.testAccuracyMean),
-      'MC acc. (%)': pct(v.testAccuracyMc), 'bits / weight': num(v.bitsPerWeight), 'memory (KiB)': num(v.memoryKiB),
+      'quantized val. (%)': pct(v.validationAccuracy), 'quantized test (%)': pct(v.testAccuracy),
+      'trained mode test (%)': pct(v.trainedMode === 'mean' ? v.testAccuracyMean : v.testAccuracy),
+      'MC test (%)': pct(v.testAccuracyMc), 'bits / weight': num(v.bitsPerWeight), 'memory (KiB)': num(v.memoryKiB),
     });
   }
   return rows;
+}
+
+/** Posterior σ per layer of each Bayesian variant: median and 90th percentile against the initial σ. */
+export function sigmaTable(variants: Variant[]): Row[] {
+  return bayesVariants(variants).flatMap((v) => ((v.sigma ?? []) as { name: string; median: number; p90: number; initial: number }[]).map((s) => ({
+    variant: String(v.name), layer: s.name, 'median σ': num(s.median, 3), 'p90 σ': num(s.p90, 3), 'initial σ': num(s.initial, 3),
+  })));
 }
 
 /** Rows {variant, predictions: correct|wrong, entropy} for grouped bars: a calibrated model is less sure when wrong. */

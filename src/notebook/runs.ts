@@ -36,6 +36,8 @@ export interface RunRequest {
   size?: Size;
   /** Per-epoch log lines under the chart (default true). */
   log?: boolean;
+  /** Folder under results/ that holds the committed run of this configuration (default: the experiment's name). */
+  resultsName?: string;
 }
 
 export interface NotebookRun {
@@ -138,19 +140,23 @@ export async function trainOrLoad(name: string, req: RunRequest = {}): Promise<N
   if (sz === 'ci') {
     const kept = Object.fromEntries(Object.entries(hyper).filter(([k]) => !(k in (exp.smoke as Config))));
     overrides = toOverrides({ ...kept, ...(req.ci ?? {}) });
-    outDir = path.resolve('build', 'notebooks-smoke', name);
+    outDir = path.resolve('build', 'notebooks-smoke', req.resultsName ?? name);
   } else {
     overrides = toOverrides(hyper);
     const config = resolveConfig(exp, { overrides });
-    const isDefault = canonical(config) === canonical(exp.defaults);
+    // The standard configuration: the defaults, or the chosen preset's (e.g. a recipe) defaults.
+    const presetKey = exp.presets?.key;
+    const standard = resolveConfig(exp, { overrides: presetKey && overrides[presetKey] ? { [presetKey]: overrides[presetKey] } : {} });
+    const isDefault = canonical(config) === canonical(standard);
     const hash = crypto.createHash('sha256').update(canonical(config)).digest('hex').slice(0, 8);
-    outDir = path.resolve(isDefault ? path.join('results', name) : path.join('build', 'notebooks-runs', `${name}-${hash}`));
-    const found = req.retrain ? null : finishedRun(outDir, config, isDefault);
+    const committed = path.resolve('results', req.resultsName ?? name);
+    const found = req.retrain ? null : finishedRun(committed, config, isDefault);
     if (found) {
-      const run = await load(name, outDir, found);
+      const run = await load(name, committed, found);
       console.log(describeRun(run));
       return run;
     }
+    outDir = isDefault ? committed : path.resolve('build', 'notebooks-runs', `${name}-${hash}`);
     if (!isDefault) console.log(`${name}: configuration differs from the defaults; training into ${path.relative(process.cwd(), outDir)}`);
   }
 

@@ -1,0 +1,124 @@
+/**
+ * Result tables as functions of committed summary.json files, so that no number in a README is typed by hand.
+ * A README marks each generated table with
+ *     <!-- table: NAME -->
+ *     ...the table...
+ *     <!-- /table -->
+ * `npm run results -- --write-readmes` regenerates every marked table; a test fails when a committed table differs
+ * from what its summaries produce. Ratios are computed from unrounded values, then rounded for display.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+
+export type Summary = { experiment: string; variants: Record<string, unknown>[]; [key: string]: unknown };
+
+/** Reads results/<name>/summary.json (throws a clear error when it is missing). */
+export function readSummary(resultsDir: string, name: string): Summary {
+  const file = path.join(resultsDir, name, 'summary.json');
+  if (!fs.existsSync(file)) throw new Error(`No ${file}: run the experiment that writes it first.`);
+  return JSON.parse(fs.readFileSync(file, 'utf8')) as Summary;
+}
+
+const pct = (v: unknown, digits = 2) => (typeof v === 'number' ? `${(v * 100).toFixed(digits)} %` : '');
+const num = (v: unknown) => {
+  if (typeof v !== 'number') return '';
+  const a = Math.abs(v);
+  return a === 0 ? '0' : a >= 100 ? v.toFixed(0) : a >= 10 ? v.toFixed(1) : a >= 1 ? v.toFixed(2) : v.toPrecision(2);
+};
+const kib = (v: unknown) => (typeof v === 'number' ? `${v.toFixed(1)} KiB` : '');
+
+function variant(s: Summary, name: string): Record<string, unknown> | undefined {
+  return s.variants.find((v) => v.name === name);
+}
+
+function markdown(header: string[], rows: string[][]): string {
+  return [`| ${header.join(' | ')} |`, `|${header.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
+}
+
+function priorLabel(v: Record<string, unknown>): string {
+  return `M = ${v.M}, ${v.prior === 'spikeslab' ? 'spike-and-slab' : 'Gaussian'}`;
+}
+
+/** Quantization loss after epochs 1 → 2 → 3 → last, and epoch 3 over epoch 1 (unrounded ratio). */
+function lossCells(v: Record<string, unknown>): [string, string] {
+  const ql = (v.quantizationLoss as number[] | undefined) ?? [];
+  if (ql.length === 0) return ['', ''];
+  const shown = [0, 1, 2].filter((i) => i < ql.length).map((i) => num(ql[i]));
+  if (ql.length > 3) shown.push(num(ql[ql.length - 1]));
+  const ratio = ql.length >= 3 && ql[0] > 0 ? pct(ql[2] / ql[0], 1) : '';
+  return [shown.join(' → '), ratio];
+}
+
+function sigmaCell(v: Record<string, unknown>): string {
+  const s = v.sigma as { median: number; p90: number; initial: number }[] | undefined;
+  if (!s) return '';
+  const med = s.map((x) => x.median).sort((a, b) => a - b)[Math.floor(s.length / 2)];
+  const moved = s.some((x) => Math.abs(x.median / x.initial - 1) > 0.05);
+  return `${med.toPrecision(2)}${moved ? '' : ' (= init)'}`;
+}
+
+/**
+ * One row per Bayesian variant of a mary-lenet-mnist run: quantized (deployed) validation and test accuracy,
+ * the trained deterministic mode and the MC predictive on test, quantization loss, posterior σ, memory.
+ */
+function maryRows(s: Summary, recipe: string): string[][] {
+  return s.variants.filter((v) => v.M != null).map((v) => {
+    const [loss, ratio] = lossCells(v);
+    const trainedMean = v.trainedMode === 'mean';
+    return [
+      `${recipe}: ${priorLabel(v)}`, `${v.epochs}`, pct(v.validationAccuracy), pct(v.testAccuracy),
+      trainedMean ? `${pct(v.testAccuracyMean)} (θ)` : `${pct(v.testAccuracy)} (Q(θ))`, pct(v.testAccuracyMc),
+      loss, ratio, sigmaCell(v), kib(v.memoryKiB),
+    ];
+  });
+}
+
+const MARY_HEADER = [
+  'variant', 'epochs', 'quantized, validation', 'quantized, test', 'trained mode, test', 'MC, test',
+  'quantization loss (epochs 1 → 2 → 3 → last)', 'epoch 3 / 1', 'median σ', 'memory',
+];
+
+export const TABLES: Record<string, (resultsDir: string) => string> = {
+  /** The README's headline: the float net and both recipes of mary-lenet-mnist. */
+  'mary-recipes': (dir) => {
+    const q = readSummary(dir, 'mary-lenet-mnist-qnnlab');
+    const fp = variant(q, 'fp');
+    const rows: string[][] = [];
+    if (fp) rows.push(['float LeNet-5', `${fp.epochs}`, pct(fp.validationAccuracy), pct(fp.testAccuracy), '', '', '', '', '', '']);
+    rows.push(...maryRows(q, 'qnnlab'));
+    const paperFile = path.join(dir, 'mary-lenet-mnist-paper', 'summary.json');
+    if (fs.existsSync(paperFile)) rows.push(...maryRows(readSummary(dir, 'mary-lenet-mnist-paper'), 'paper'));
+    return markdown(MARY_HEADER, rows);
+  },
+  'zoo-mnist': (dir) => {
+    const s = readSummary(dir, 'zoo-mnist');
+    return markdown(['method', 'test acc.', 'memory', 'compression'],
+      s.variants.map((v) => [`\`${v.name}\``, pct(v.testAccuracy), kib(v.memoryKiB), `${(v.compressionRatio as number).toFixed(1)}x`]));
+  },
+};
+
+export function renderTable(name: string, resultsDir = 'results'): string {
+  const make = TABLES[name];
+  if (!make) throw new Error(`Unknown table '${name}' (known: ${Object.keys(TABLES).join(', ')})`);
+  return make(resultsDir);
+}
+
+const MARKER = /<!-- table: ([\w-]+) -->\n[\s\S]*?<!-- \/table -->/g;
+
+/** The markdown text with every marked table regenerated. */
+export function regenerateTables(text: string, resultsDir = 'results'): string {
+  return text.replace(MARKER, (_m, name: string) => `<!-- table: ${name} -->\n${renderTable(name, resultsDir)}\n<!-- /table -->`);
+}
+
+/** Markdown files that may hold generated tables: README.md and results/*\/README.md. */
+export function tableFiles(root = '.'): string[] {
+  const out = [path.join(root, 'README.md')];
+  const res = path.join(root, 'results');
+  if (fs.existsSync(res)) {
+    for (const d of fs.readdirSync(res)) {
+      const f = path.join(res, d, 'README.md');
+      if (fs.existsSync(f)) out.push(f);
+    }
+  }
+  return out.filter((f) => fs.existsSync(f));
+}
