@@ -65,6 +65,14 @@ test('maryDensenet40: 40 variational layers, 16 -> 160 -> 304 -> 448 channels, 1
   const y = model.predict(tf.randomNormal([1, 32, 32, 3], 0, 1, 'float32', 1)) as tf.Tensor;
   assert.deepEqual(y.shape, [1, 10]);
   assert.ok(Array.from(y.dataSync()).every(Number.isFinite));
+  // The deployed network uses exactly the levels: every quantized weight is one of its layer's M = 3 values.
+  for (const l of layers) {
+    const levels = l.levelsValues();
+    const q = l.quantizedWeights();
+    const distinct = new Set(Array.from(q.dataSync()));
+    q.dispose();
+    assert.ok(distinct.size <= 3 && [...distinct].every((v) => levels.some((r) => Math.abs(r - v) < 1e-7)), `${l.name}: ${[...distinct]} vs ${levels}`);
+  }
   model.dispose();
 });
 

@@ -69,6 +69,28 @@ test('lenet5 trains with every method preset', () => {
   }
 });
 
+test('lenet5 fits a fixed batch with every method preset: the loss falls', () => {
+  for (const method of METHOD_NAMES) {
+    const model = lenet5({ ...methodOptions(method), seed: 4 });
+    const x = tf.randomUniform([16, 28, 28, 1], 0, 1, 'float32', 5);
+    const y = tf.oneHot(tf.tensor1d(Array.from({ length: 16 }, (_, i) => i % 10), 'int32'), 10);
+    const opt = tf.train.adam(3e-3);
+    const losses: number[] = [];
+    for (let step = 1; step <= 25; step++) {
+      const loss = opt.minimize(() => tf.losses.softmaxCrossEntropy(y, model.apply(x, { training: true }) as tf.Tensor) as tf.Scalar, true) as tf.Scalar;
+      losses.push(loss.dataSync()[0]);
+      loss.dispose();
+      afterTrainStep(model, step);
+    }
+    const first = (losses[0] + losses[1]) / 2;
+    const last = (losses[23] + losses[24]) / 2;
+    assert.ok(last < 0.8 * first, `${method}: loss ${first.toFixed(3)} -> ${last.toFixed(3)}`);
+    tf.dispose([x, y]);
+    opt.dispose();
+    model.dispose();
+  }
+});
+
 test('afterTrainStep drives INQ: after the last scheduled step every kernel value is 0 or +-2^k', () => {
   const model = lenet5({ kernelQuantizer: { name: 'inq', options: { numBits: 4, schedule: [1, 2] } }, seed: 3 });
   twoSteps(model, [28, 28, 1]);
