@@ -10,7 +10,8 @@
  * Bit-widths: a layer may implement `summaryWeightBits(variable)` (the quantized layers do: kernel at its
  * quantizer's bits, bias at 32 unless quantized); every other weight (biases, BatchNorm gamma/beta/moving
  * statistics, plain tf.layers) counts at 32 bits. A weight reported at 0 bits is training-only state (e.g.
- * INQ's mask): it is counted in the parameters but not in the model size.
+ * INQ's mask): it is counted in the parameters but not in the model size. Bayesian M-ary layers count as their
+ * deployed quantized network (variationalWeightBits).
  * Precision of activations: the network input is 32-bit; QuantActivation outputs its quantizer's bits;
  * ReLU, max pooling, dropout, flatten, reshape and padding keep their input's precision; concatenation
  * takes the widest input; everything else outputs 32 bits. A layer's input precision is its input
@@ -19,6 +20,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { QuantActivation, isQuantizedKernelLayer } from './layers';
+import { VariationalLayer } from './bayes/variationalLayer';
 
 type Shape = Array<number | null>;
 
@@ -86,6 +88,24 @@ const PRESERVING = new Set([
 
 function hasWeightBits(l: unknown): l is PrecisionAwareLayer {
   return typeof (l as PrecisionAwareLayer).summaryWeightBits === 'function';
+}
+
+/**
+ * Bayesian M-ary layers (src/bayes) as deployed, the 'quantized' network: each mean θ a ceil(log2 M)-bit index,
+ * the M levels and the bias at 32 bits; log σ² and the oscillation-tracking state are training-only (0 bits).
+ * The same count as maryMemory (src/experiments/maryCommon.ts).
+ */
+function variationalWeightBits(layer: VariationalLayer, v: tf.LayerVariable): number {
+  const local = v.originalName.slice(v.originalName.lastIndexOf('/') + 1);
+  if (local === 'theta') return Math.max(1, Math.ceil(Math.log2(layer.M)));
+  if (local === 'log_sigma2' || !v.trainable && local.startsWith('osc_')) return 0;
+  return 32;
+}
+
+function weightBits(layer: tf.layers.Layer, v: tf.LayerVariable): number {
+  if (hasWeightBits(layer)) return layer.summaryWeightBits(v);
+  if (layer instanceof VariationalLayer) return variationalWeightBits(layer, v);
+  return 32;
 }
 
 function hasMacs(l: unknown): l is MacCountingLayer {
@@ -176,7 +196,7 @@ export function summary(model: tf.LayersModel): ModelSummary {
     let nonTrainable = 0;
     for (const w of layer.weights) {
       const n = sizeOf(w.shape);
-      const bits = hasWeightBits(layer) ? layer.summaryWeightBits(w) : 32;
+      const bits = weightBits(layer, w);
       if (trainableSet.has(w)) trainable += n;
       else nonTrainable += n;
       if (bits <= 0) {

@@ -1,0 +1,15 @@
+/**
+ * Models on disk. `exportPacked` / `loadPacked` (`packModel` / `unpackModel` for bytes): the packed format,
+ * quantized kernels at the bits their method needs (docs/packed-format.md). `exportLayersModel`: the
+ * de-quantized model in the standard TensorFlow.js layers format, readable without qnnlab.
+ */
+export { packModel, exportPacked } from './pack';
+export type { PackOptions } from './pack';
+export { unpackModel, loadPacked, inspectPacked, decodePackedWeights } from './unpack';
+export type { PackedInfo } from './unpack';
+export { exportLayersModel, toPlainLayersModel } from './layersModel';
+export { PackedFormatError, FORMAT_VERSION } from './container';
+export type { PackedHeader, PackedLayerInfo, PackedTensorInfo } from './header';
+export type { Codebook, CodebookKind } from './codebooks';
+export { crc32 } from './crc32';
+export { packBits, unpackBits, packedByteLength } from './bitPacking';
