@@ -93,7 +93,6 @@ function hasWeightBits(l: unknown): l is PrecisionAwareLayer {
 /**
  * Bayesian M-ary layers (src/bayes) as deployed, the 'quantized' network: each mean θ a ceil(log2 M)-bit index,
  * the M levels and the bias at 32 bits; log σ² and the oscillation-tracking state are training-only (0 bits).
- * The same count as maryMemory (src/experiments/maryCommon.ts).
  */
 function variationalWeightBits(layer: VariationalLayer, v: tf.LayerVariable): number {
   const local = v.originalName.slice(v.originalName.lastIndexOf('/') + 1);
@@ -306,4 +305,13 @@ export function formatSummary(s: ModelSummary | tf.LayersModel): string {
     lines.push(`  ${`${b}-bit MACs:`.padEnd(28)}${num(sum.macsByPrecision[b])} (${fixed(share, 1)} %)`);
   }
   return lines.join('\n');
+}
+
+/**
+ * Deployed memory of a Bayesian M-ary network, from summary(): each mean a ceil(log2 M)-bit index, M float32
+ * levels per layer, biases and batch norm at 32 bits (log σ² and the freezing state are training-only).
+ */
+export function maryMemory(model: tf.LayersModel, M: number): { bitsPerWeight: number; memoryKiB: number; float32KiB: number; compressionRatio: number } {
+  const s = summary(model);
+  return { bitsPerWeight: Math.ceil(Math.log2(M)), memoryKiB: s.modelSizeKiB, float32KiB: s.float32SizeKiB, compressionRatio: s.compressionRatio };
 }

@@ -44,7 +44,7 @@ test('checkMaryOptions rejects bad Bayesian options before any training, with th
 });
 
 test('maryMemory: the oscillation-tracking state is training-only, like log sigma^2', async () => {
-  const { maryMemory } = await import('../src/experiments/maryCommon');
+  const { maryMemory } = await import('../src/summary');
   const { maryLenet5 } = await import('../src/models/maryLenet5');
   const { initEngine } = await import('../src/engine');
   await initEngine({ backend: 'wasm' });

@@ -10,7 +10,7 @@ import { initEngine } from '../src/engine';
 import { QuantDense, afterTrainStep } from '../src/layers';
 import { lenet5, maryLenet5, methodOptions } from '../src/models';
 import { summary } from '../src/summary';
-import { maryMemory } from '../src/experiments/maryCommon';
+import { maryMemory } from '../src/summary';
 import {
   PackedFormatError, crc32, exportLayersModel, exportPacked, inspectPacked, loadPacked, packBits, packModel,
   packedByteLength, unpackBits, unpackModel,

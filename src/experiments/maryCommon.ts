@@ -11,6 +11,7 @@ import {
   type PriorSpec,
 } from '../bayes';
 import { evaluate, fit, type FitConfig, type HistoryRow, type ScheduleConfig } from '../train';
+import { maryMemory } from '../summary';
 import type { ExperimentContext, VariantSummary } from './types';
 
 export type PriorName = 'spikeslab' | 'gaussian';
@@ -144,27 +145,6 @@ export function checkMaryOptions(cfg: MaryTrainConfig, priors: string[]) {
 }
 
 export const variantName = (M: number, prior: string) => `M${M}-${prior}`;
-
-/** Deployed memory: each mean stored as a ceil(log2 M)-bit index plus M float32 levels per layer. */
-export function maryMemory(model: tf.LayersModel, M: number) {
-  const vl = variationalLayers(model);
-  const bitsPerWeight = Math.ceil(Math.log2(M));
-  let quantized = 0;
-  let levels = 0;
-  let trainingOnly = 0;
-  for (const l of vl) {
-    const n = l.numWeights();
-    quantized += n;
-    // log σ² and the oscillation-tracking state are not deployed
-    trainingOnly += n + l.nonTrainableWeights.reduce((s, w) => s + w.read().size, 0);
-    levels += M;
-  }
-  const total = model.countParams();
-  const float = total - quantized - trainingOnly - levels; // countParams counts the levels too
-  const memoryKiB = (quantized * bitsPerWeight + (levels + float) * 32) / 8 / 1024;
-  const float32KiB = ((quantized + float) * 32) / 8 / 1024;
-  return { bitsPerWeight, memoryKiB, float32KiB, compressionRatio: float32KiB / memoryKiB };
-}
 
 /** The learning-rate schedule of a run: an explicit one, or the one `lrSchedule` names. */
 export function scheduleOf(cfg: MaryTrainConfig): ScheduleConfig {

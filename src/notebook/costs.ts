@@ -6,7 +6,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { variationalLayers, setMode, restoreModes, type VariationalMode } from '../bayes';
 import { engineInfo } from '../engine';
-import { maryMemory } from '../experiments/maryCommon';
+import { maryMemory } from '../summary';
 import { buildModel, methodOptions } from '../models';
 import { summary } from '../summary';
 import { methodBars, type TopLevelSpec } from '../plots';

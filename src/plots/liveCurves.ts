@@ -1,4 +1,4 @@
-import { newNotebookDisplay } from '../notebook/index';
+import { newNotebookDisplay } from './display';
 import { curves, type CurvesOptions } from './curves';
 import type { Row } from './types';
 import { renderPng } from './render';

@@ -1,5 +1,5 @@
 import type { TopLevelSpec } from 'vega-lite';
-import { notebookDisplay } from '../notebook/index';
+import { notebookDisplay } from './display';
 import { renderPng, renderSvg } from './render';
 
 export interface ShowOptions {

@@ -1,7 +1,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import type { DataFrame } from 'danfojs-node';
-import { notebookDisplay } from '../notebook/index';
+import { notebookDisplay } from './display';
 import type { Row } from './types';
 
 /**
