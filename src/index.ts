@@ -29,6 +29,8 @@ export * as train from './train';
 export * as data from './data';
 export * as plots from './plots';
 export * as engine from './engine';
+/** Dataset shifts, out-of-distribution sets and uncertainty metrics (src/robustness). */
+export * as robustness from './robustness';
 /** Models on disk: the packed format and the plain TensorFlow.js layers format (src/export). */
 export * as deploy from './export';
 
