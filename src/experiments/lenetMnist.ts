@@ -5,8 +5,8 @@
 import * as path from 'node:path';
 import type * as tf from '@tensorflow/tfjs';
 import { batches, DEFAULT_VALIDATION_COUNT, holdOutValidation, loadDataset, type ImageDataset } from '../data';
-import { buildModel } from '../models';
-import { evaluate, fit, type HistoryRow } from '../train';
+import { buildModel, type LeNet5Options } from '../models';
+import { evaluate, fit, type FitConfig, type HistoryRow } from '../train';
 import { curves, savePlot } from '../plots';
 import type { Experiment, ExperimentContext, VariantSummary } from './types';
 
@@ -26,25 +26,39 @@ export interface LenetMnistConfig {
   limitTest: number;
 }
 
+export interface FloatLenetOptions { epochs: number; batchSize: number; lr: number; milestones: number[]; seed: number }
+
+/**
+ * The training configuration of a float LeNet-5 run named `name` (its checkpoint folder is
+ * `<outDir>/checkpoints/<name>`). Exported so that another experiment can recognise a finished run's checkpoint by
+ * its fingerprint (`fingerprintOf`).
+ */
+export function floatFitConfig(o: FloatLenetOptions, outDir: string, ctx: Pick<ExperimentContext, 'resume' | 'progress'>, name = 'fp'): FitConfig {
+  return {
+    epochs: o.epochs, batchSize: o.batchSize, seed: o.seed, variant: name,
+    optimizer: { name: 'adam', lr: o.lr },
+    schedule: { name: 'multistep', milestones: o.milestones, gamma: 0.1 },
+    checkpointDir: path.join(outDir, 'checkpoints', name), resume: ctx.resume, progress: ctx.progress,
+  };
+}
+
 /**
  * Train the float LeNet-5 (variant 'fp'): Adam, lr x0.1 at the milestones. Shared with mary-lenet-mnist, whose
  * float baseline must be this exact run. `before` are rows of earlier variants, for the live curves.
  */
 export async function trainFloatLenet5(
   ds: ImageDataset,
-  o: { epochs: number; batchSize: number; lr: number; milestones: number[]; seed: number },
+  o: FloatLenetOptions,
   ctx: ExperimentContext,
   before: HistoryRow[] = [],
   /** Return the trained model (the caller disposes it) instead of disposing it. */
   keepModel = false,
+  /** Another variant of the same training: its name (and checkpoint folder) and LeNet-5 options (e.g. dropout). */
+  variant: { name?: string; modelOptions?: LeNet5Options } = {},
 ): Promise<{ history: HistoryRow[]; variant: VariantSummary; model: tf.LayersModel | null }> {
-  const model = buildModel('lenet5', { seed: o.seed, inputShape: [ds.height, ds.width, ds.channels], numClasses: ds.numClasses });
-  const res = await fit(model, ds, {
-    epochs: o.epochs, batchSize: o.batchSize, seed: o.seed, variant: 'fp',
-    optimizer: { name: 'adam', lr: o.lr },
-    schedule: { name: 'multistep', milestones: o.milestones, gamma: 0.1 },
-    checkpointDir: path.join(ctx.outDir, 'checkpoints', 'fp'), resume: ctx.resume, progress: ctx.progress,
-  }, {
+  const name = variant.name ?? 'fp';
+  const model = buildModel('lenet5', { ...variant.modelOptions, seed: o.seed, inputShape: [ds.height, ds.width, ds.channels], numClasses: ds.numClasses });
+  const res = await fit(model, ds, floatFitConfig(o, ctx.outDir, ctx, name), {
     onEpochEnd: (row, all) => {
       ctx.live?.update([...before, ...all]);
       ctx.onEpoch?.(row, [...before, ...all]);
@@ -57,7 +71,7 @@ export async function trainFloatLenet5(
   if (!keepModel) model.dispose();
   return {
     history: res.history,
-    variant: { name: 'fp', ...(ds.validation ? { validationAccuracy: last.valAccuracy as number } : {}), testAccuracy, epochs: res.history.length },
+    variant: { name, ...(ds.validation ? { validationAccuracy: last.valAccuracy as number } : {}), testAccuracy, epochs: res.history.length },
     model: keepModel ? model : null,
   };
 }

@@ -156,6 +156,30 @@ export function scheduleOf(cfg: MaryTrainConfig): ScheduleConfig {
 }
 
 /**
+ * The training configuration of one Bayesian variant named `name` (checkpoint folder `<outDir>/checkpoints/<name>`):
+ * what trainMaryVariant trains with. Exported so that another experiment can recognise a finished run's checkpoint
+ * by its fingerprint (`fingerprintOf`).
+ */
+export function maryFitConfig(prior: string, cfg: MaryTrainConfig, outDir: string, ctx: Pick<ExperimentContext, 'resume' | 'progress'>, name: string): FitConfig {
+  const spec = priorSpec(prior, cfg);
+  const { perLayerMean, layerExponent, minLevelGap, levelLrScale, freezeLayerOptions } = checkMaryOptions(cfg, [prior]);
+  return {
+    epochs: cfg.epochs, batchSize: cfg.batchSize, seed: cfg.seed, variant: name,
+    optimizer: { name: 'adam', lr: cfg.lr, ...(cfg.adamEpsilon != null && cfg.adamEpsilon !== 1e-7 ? { epsilon: cfg.adamEpsilon } : {}) },
+    schedule: scheduleOf(cfg),
+    clipValue: cfg.clipValue > 0 ? cfg.clipValue : undefined, augment: cfg.augment, normalize: cfg.normalize,
+    checkpointDir: path.join(outDir, 'checkpoints', name), resume: ctx.resume, progress: ctx.progress,
+    fingerprint: JSON.stringify({
+      spec, klLambda: cfg.klLambda, klWarmupEpochs: cfg.klWarmupEpochs,
+      ...(perLayerMean ? { klNormalization: 'layerMean' } : {}), ...(layerExponent > 0 ? { klLayerExponent: layerExponent } : {}),
+      ...(minLevelGap > 0 ? { minLevelGap } : {}),
+      ...(levelLrScale !== 1 ? { levelLrScale } : {}),
+      ...(freezeLayerOptions.freezeThreshold > 0 ? freezeLayerOptions : {}), ...(cfg.initFromFloat ? { initFromFloat: true } : {}),
+    }),
+  };
+}
+
+/**
  * Train one (M, prior) variant on the negative ELBO. Every epoch logs the quantization loss and, on the split fit
  * evaluates (validation when the data set has one), the accuracy of the deployed quantized net as the training
  * left it, and of the other deterministic mode with batch norm re-estimated for it. At the end it evaluates the
@@ -181,20 +205,7 @@ export async function trainMaryVariant(
   const evalPrefix = ds.validation ? 'val' : 'test';
   let stepInEpoch = 0;
   let prevLevels: number[][] = []; // the levels after the previous step (set when each epoch starts, resume included)
-  const fitCfg: FitConfig = {
-    epochs: cfg.epochs, batchSize: cfg.batchSize, seed: cfg.seed, variant: name,
-    optimizer: { name: 'adam', lr: cfg.lr, ...(cfg.adamEpsilon != null && cfg.adamEpsilon !== 1e-7 ? { epsilon: cfg.adamEpsilon } : {}) },
-    schedule: scheduleOf(cfg),
-    clipValue: cfg.clipValue > 0 ? cfg.clipValue : undefined, augment: cfg.augment, normalize: cfg.normalize,
-    checkpointDir: path.join(ctx.outDir, 'checkpoints', name), resume: ctx.resume, progress: ctx.progress,
-    fingerprint: JSON.stringify({
-      spec, klLambda: cfg.klLambda, klWarmupEpochs: cfg.klWarmupEpochs,
-      ...(perLayerMean ? { klNormalization: 'layerMean' } : {}), ...(layerExponent > 0 ? { klLayerExponent: layerExponent } : {}),
-      ...(minLevelGap > 0 ? { minLevelGap } : {}),
-      ...(levelLrScale !== 1 ? { levelLrScale } : {}),
-      ...(freezeLayerOptions.freezeThreshold > 0 ? freezeLayerOptions : {}), ...(cfg.initFromFloat ? { initFromFloat: true } : {}),
-    }),
-  };
+  const fitCfg = maryFitConfig(prior, cfg, ctx.outDir, ctx, name);
   const res = await fit(model, ds, fitCfg, {
     beforeEpoch: () => {
       stepInEpoch = 0;

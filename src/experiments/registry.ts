@@ -6,8 +6,9 @@ import { maryDensenetCifar10 } from './maryDensenetCifar10';
 import { lenetMnist } from './lenetMnist';
 import { zooMnist } from './zooMnist';
 import { zooResnet23Cifar10, sqVgg9Cifar10, sqResnet56Cifar10 } from './cifarZoo';
+import { maryRobustnessMnist } from './maryRobustnessMnist';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export const experiments: Experiment<any>[] = [
-  maryLenetMnist, maryLenetAblation, maryDensenetCifar10, lenetMnist, zooMnist, zooResnet23Cifar10, sqVgg9Cifar10, sqResnet56Cifar10,
+  maryLenetMnist, maryLenetAblation, maryDensenetCifar10, lenetMnist, zooMnist, zooResnet23Cifar10, sqVgg9Cifar10, sqResnet56Cifar10, maryRobustnessMnist,
 ];

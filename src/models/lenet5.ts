@@ -4,9 +4,12 @@
  *   -> flatten (5*5*16 = 400) -> dense 120 -> [BN] -> ReLU -> dense 84 -> [BN] -> ReLU -> dense 10 (logits).
  * 'same' padding on conv1 plays the role of LeCun's 32x32 input; with padding 'valid' the network is the
  * MNIST LeNet of Chien & Chang's code (flatten 4*4*16 = 256). BN after every hidden layer as in that code.
+ * With `dropout` > 0 a dropout layer (McDropout: it can stay on at inference for Monte-Carlo dropout) goes before
+ * each of the three dense layers; the default adds none, so the network is unchanged.
  */
 import * as tf from '@tensorflow/tfjs';
 import type { PaddingMode } from '../layers';
+import { McDropout } from '../layers/mcDropout';
 import { ModelBuilder, QuantModelOptions, checkInputShape } from './common';
 
 export interface LeNet5Options extends QuantModelOptions {
@@ -29,6 +32,11 @@ export interface LeNet5Options extends QuantModelOptions {
   widths?: Partial<LeNet5Widths>;
   /** Input [H, W, C] (default [28, 28, 1]). */
   inputShape?: [number, number, number];
+  /**
+   * Dropout rate before each dense layer (fc1, fc2, fc3), in [0, 1); default 0: no dropout layers. The layers are
+   * McDropout, so `setMonteCarloDropout(model, true)` keeps them on at inference (Monte-Carlo dropout).
+   */
+  dropout?: number;
 }
 
 export interface LeNet5Widths {
@@ -54,9 +62,12 @@ export function lenet5(opts: LeNet5Options = {}): tf.LayersModel {
   x = b.bnActPool(x, 'conv1', 'pool1', bnOn, opts.binaryPool);
   x = b.conv(x, { name: 'conv2', filters: w.conv2, kernelSize: 5, padding: 'valid', useBias });
   x = b.bnActPool(x, 'conv2', 'pool2', bnOn, opts.binaryPool);
+  const rate = opts.dropout ?? 0;
+  if (!(typeof rate === 'number' && rate >= 0 && rate < 1)) throw new Error(`lenet5: dropout must be in [0, 1), got ${rate}`);
+  const drop = (t: tf.SymbolicTensor, name: string) => (rate > 0 ? new McDropout({ name, rate }).apply(t) as tf.SymbolicTensor : t);
   x = b.flatten(x);
-  x = b.bnAct(b.dense(x, { name: 'fc1', units: w.fc1, useBias }), 'fc1', bnOn);
-  x = b.bnAct(b.dense(x, { name: 'fc2', units: w.fc2, useBias }), 'fc2', bnOn);
-  const logits = b.logits(x, 'fc3');
+  x = b.bnAct(b.dense(drop(x, 'fc1_dropout'), { name: 'fc1', units: w.fc1, useBias }), 'fc1', bnOn);
+  x = b.bnAct(b.dense(drop(x, 'fc2_dropout'), { name: 'fc2', units: w.fc2, useBias }), 'fc2', bnOn);
+  const logits = b.logits(drop(x, 'fc3_dropout'), 'fc3');
   return tf.model({ inputs: input, outputs: logits, name: opts.name ?? 'lenet5' });
 }

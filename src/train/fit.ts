@@ -92,8 +92,11 @@ function varOf(v: tf.LayerVariable): tf.Variable {
   return v.read() as tf.Variable;
 }
 
-/** Settings a checkpoint must share to be resumed; `epochs` is left out so a finished run can be extended. */
-function fingerprintOf(cfg: FitConfig, ds: ImageDataset): string {
+/**
+ * Settings a checkpoint must share to be resumed; `epochs` is left out so a finished run can be extended. Exported so
+ * that a checkpoint can be recognised (e.g. reused read-only by another experiment) without resuming it.
+ */
+export function fingerprintOf(cfg: FitConfig, ds: ImageDataset): string {
   const { epochs, checkpointDir, resume, progress, ...rest } = cfg;
   return JSON.stringify({ ...rest, data: [ds.name, ds.train.count, ds.test.count, ...(ds.validation ? [ds.validation.count] : [])] });
 }
