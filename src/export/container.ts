@@ -19,6 +19,8 @@ import * as zlib from 'node:zlib';
 import { crc32 } from './crc32';
 
 export const MAGIC = 'QNNP';
+/** The file name extension of packed models. */
+export const PACKED_EXTENSION = '.qnnp';
 /** The version this code writes and the newest it reads. */
 export const FORMAT_VERSION = 1;
 export const PREFIX_BYTES = 20;
@@ -58,8 +60,20 @@ export function writeContainer(header: unknown, body: Uint8Array): Uint8Array {
   return out;
 }
 
-/** Check and split a packed model; throws PackedFormatError with what is wrong. */
-export function readContainer(bytes: Uint8Array, what = 'packed model'): Container {
+/** A container checked up to its CRC, with the stored header not yet inflated or parsed. */
+export interface RawContainer {
+  version: number;
+  flags: number;
+  /** The stored header bytes (zlib-deflated when `flags & FLAG_DEFLATED_HEADER`). */
+  rawHeader: Uint8Array;
+  body: Uint8Array;
+}
+
+/**
+ * Every check of the prefix (length, magic, version, flags, total length, CRC-32), without inflating the header:
+ * what a reader without synchronous zlib (a browser, src/export/browser.ts) shares with `readContainer`.
+ */
+export function splitContainer(bytes: Uint8Array, what = 'packed model'): RawContainer {
   if (!(bytes instanceof Uint8Array)) throw new PackedFormatError(`${what}: expected bytes (a Uint8Array or Buffer).`);
   if (bytes.length < PREFIX_BYTES) {
     throw new PackedFormatError(`${what} is truncated: ${bytes.length} bytes, shorter than the ${PREFIX_BYTES}-byte prefix.`);
@@ -90,18 +104,30 @@ export function readContainer(bytes: Uint8Array, what = 'packed model'): Contain
     throw new PackedFormatError(`${what} is corrupted: CRC-32 0x${actual.toString(16).padStart(8, '0')}, ` +
       `the file says 0x${stored.toString(16).padStart(8, '0')}.`);
   }
-  let text: string;
-  const raw = bytes.subarray(PREFIX_BYTES, PREFIX_BYTES + headerBytes);
+  return {
+    version, flags,
+    rawHeader: bytes.subarray(PREFIX_BYTES, PREFIX_BYTES + headerBytes),
+    body: bytes.subarray(PREFIX_BYTES + headerBytes, expected),
+  };
+}
+
+/** The header's JSON text -> the parsed header (PackedFormatError when it is not JSON). */
+export function parseHeaderJson(text: string, what = 'packed model'): unknown {
   try {
-    text = (flags & FLAG_DEFLATED_HEADER ? zlib.inflateSync(raw) : Buffer.from(raw)).toString('utf8');
-  } catch (e) {
-    throw new PackedFormatError(`${what}: the header does not inflate (${(e as Error).message}).`);
-  }
-  let header: unknown;
-  try {
-    header = JSON.parse(text);
+    return JSON.parse(text);
   } catch (e) {
     throw new PackedFormatError(`${what}: the header is not JSON (${(e as Error).message}).`);
   }
-  return { version, flags, header, headerBytes, body: bytes.subarray(PREFIX_BYTES + headerBytes, expected) };
+}
+
+/** Check and split a packed model; throws PackedFormatError with what is wrong. */
+export function readContainer(bytes: Uint8Array, what = 'packed model'): Container {
+  const c = splitContainer(bytes, what);
+  let text: string;
+  try {
+    text = (c.flags & FLAG_DEFLATED_HEADER ? zlib.inflateSync(c.rawHeader) : Buffer.from(c.rawHeader)).toString('utf8');
+  } catch (e) {
+    throw new PackedFormatError(`${what}: the header does not inflate (${(e as Error).message}).`);
+  }
+  return { version: c.version, flags: c.flags, header: parseHeaderJson(text, what), headerBytes: c.rawHeader.length, body: c.body };
 }

@@ -41,6 +41,31 @@ export interface PackedHeader {
   /** The deployed model's `getConfig()` (TypeScript-cased keys, as tfjs's fromConfig reads it). */
   modelConfig: tf.serialization.ConfigDict;
   layers: PackedLayerInfo[];
+  /**
+   * Optional (readers may ignore it): the posterior standard deviations σ of the Bayesian layers' kernels, for
+   * Monte-Carlo prediction around the deployed weights (posterior.ts, docs/packed-format.md).
+   */
+  posterior?: PackedPosteriorInfo;
+  /** Optional, free-form (readers may ignore it): where the model comes from, its input, its accuracy. */
+  metadata?: Record<string, unknown>;
+}
+
+/** The optional σ section of a packed Bayesian model. */
+export interface PackedPosteriorInfo {
+  /** What each tensor stores: 'log-sigma' = ln σ of each weight of the kernel it names. */
+  stores: 'log-sigma';
+  /**
+   * Where Monte-Carlo samples are centred: 'deployed-kernel' = w = kernel + σ·ε (ε ~ N(0, 1) per weight, one
+   * draw per sample shared by the batch), the kernel being the stored (quantized) weights Q(θ).
+   */
+  centre: 'deployed-kernel';
+  /**
+   * The Monte-Carlo mode the model was evaluated with when trained: 'sampleQuantized' (around Q(θ): what
+   * the packed model reproduces) or 'sample' (around the means θ, which are not stored).
+   */
+  trainedSampleMode?: string;
+  /** One entry per Bayesian kernel: `name` and `shape` are the kernel's in `layers`. */
+  tensors: PackedTensorInfo[];
 }
 
 export function libraryVersion(): string {
@@ -97,6 +122,36 @@ function checkCodebook(cb: unknown, where: string, what: string): Codebook {
   return cb as Codebook;
 }
 
+/** Check one tensor entry (name, shape, code book, codes and floats inside the body); returns its name. */
+function checkTensor(tensor: unknown, where: string, bodyBytes: number, what: string): { name: string; shape: number[] } {
+  const t = tensor as Record<string, unknown>;
+  if (typeof t?.name !== 'string') fail(what, `${where} has no name.`);
+  if (!Array.isArray(t.shape) || !t.shape.every(isInt)) fail(what, `${where} has a bad shape ${JSON.stringify(t.shape)}.`);
+  const shape = t.shape as number[];
+  const cb = checkCodebook(t.codebook, where, what);
+  const n = shape.reduce((a, b) => a * b, 1);
+  const bits = codeBits(cb);
+  if (bits > 0) {
+    const c = t.codes as Record<string, unknown> | undefined;
+    if (!c || !isInt(c.offset) || c.bytes !== packedByteLength(n, bits)) {
+      fail(what, `${where} needs ${packedByteLength(n, bits)} bytes of ${bits}-bit codes, the header says ${JSON.stringify(c)}.`);
+    }
+    if ((c.offset as number) + (c.bytes as number) > bodyBytes) fail(what, `${where}: its codes run past the end of the body.`);
+  }
+  if (cb.kind === 'binary' || cb.kind === 'ternary') {
+    const C = shape.length >= 2 ? shape[shape.length - 1] : 1;
+    if (!(cb.scales === 0 || cb.scales === 1 || cb.scales === C)) fail(what, `${where}: ${cb.scales} scales for ${C} output channels.`);
+    if ((cb.fullPrecisionChannels ?? []).some((ch) => ch >= C)) fail(what, `${where}: a full-precision channel is out of range.`);
+  }
+  const count = floatCount(cb, shape);
+  if (count > 0) {
+    const f = t.floats as Record<string, unknown> | undefined;
+    if (!f || !isInt(f.offset) || f.count !== count) fail(what, `${where} needs ${count} float32 numbers, the header says ${JSON.stringify(f)}.`);
+    if ((f.offset as number) + 4 * count > bodyBytes) fail(what, `${where}: its float32 numbers run past the end of the body.`);
+  }
+  return { name: t.name, shape };
+}
+
 /** Validate a parsed header against the body length; returns it typed. */
 export function checkHeader(h: unknown, bodyBytes: number, what: string): PackedHeader {
   if (h == null || typeof h !== 'object') fail(what, 'the header is not an object.');
@@ -108,39 +163,34 @@ export function checkHeader(h: unknown, bodyBytes: number, what: string): Packed
   if (header.modelClass !== 'Model' && header.modelClass !== 'Sequential') fail(what, `unknown model class ${JSON.stringify(header.modelClass)}.`);
   if (header.modelConfig == null || typeof header.modelConfig !== 'object') fail(what, 'the header has no model configuration.');
   if (!Array.isArray(header.layers)) fail(what, 'the header has no layer list.');
-  const names = new Set<string>();
+  const shapes = new Map<string, number[]>();
   for (const layer of header.layers as unknown[]) {
     const l = layer as Record<string, unknown>;
     if (typeof l?.name !== 'string' || !Array.isArray(l.tensors)) fail(what, `bad layer entry ${JSON.stringify(layer).slice(0, 200)}.`);
     for (const tensor of l.tensors as unknown[]) {
-      const t = tensor as Record<string, unknown>;
-      const where = `tensor ${JSON.stringify(t?.name)} of layer '${l.name}'`;
-      if (typeof t?.name !== 'string') fail(what, `${where} has no name.`);
-      if (names.has(t.name)) fail(what, `${where} appears twice.`);
-      names.add(t.name);
-      if (!Array.isArray(t.shape) || !t.shape.every(isInt)) fail(what, `${where} has a bad shape ${JSON.stringify(t.shape)}.`);
-      const shape = t.shape as number[];
-      const cb = checkCodebook(t.codebook, where, what);
-      const n = shape.reduce((a, b) => a * b, 1);
-      const bits = codeBits(cb);
-      if (bits > 0) {
-        const c = t.codes as Record<string, unknown> | undefined;
-        if (!c || !isInt(c.offset) || c.bytes !== packedByteLength(n, bits)) {
-          fail(what, `${where} needs ${packedByteLength(n, bits)} bytes of ${bits}-bit codes, the header says ${JSON.stringify(c)}.`);
-        }
-        if ((c.offset as number) + (c.bytes as number) > bodyBytes) fail(what, `${where}: its codes run past the end of the body.`);
-      }
-      if (cb.kind === 'binary' || cb.kind === 'ternary') {
-        const C = shape.length >= 2 ? shape[shape.length - 1] : 1;
-        if (!(cb.scales === 0 || cb.scales === 1 || cb.scales === C)) fail(what, `${where}: ${cb.scales} scales for ${C} output channels.`);
-        if ((cb.fullPrecisionChannels ?? []).some((ch) => ch >= C)) fail(what, `${where}: a full-precision channel is out of range.`);
-      }
-      const count = floatCount(cb, shape);
-      if (count > 0) {
-        const f = t.floats as Record<string, unknown> | undefined;
-        if (!f || !isInt(f.offset) || f.count !== count) fail(what, `${where} needs ${count} float32 numbers, the header says ${JSON.stringify(f)}.`);
-        if ((f.offset as number) + 4 * count > bodyBytes) fail(what, `${where}: its float32 numbers run past the end of the body.`);
-      }
+      const where = `tensor ${JSON.stringify((tensor as Record<string, unknown>)?.name)} of layer '${l.name}'`;
+      const { name, shape } = checkTensor(tensor, where, bodyBytes, what);
+      if (shapes.has(name)) fail(what, `${where} appears twice.`);
+      shapes.set(name, shape);
+    }
+  }
+  if (header.metadata !== undefined && (header.metadata === null || typeof header.metadata !== 'object' || Array.isArray(header.metadata))) {
+    fail(what, 'the header\'s metadata is not an object.');
+  }
+  if (header.posterior !== undefined) {
+    const p = header.posterior as Record<string, unknown> | null;
+    if (p == null || typeof p !== 'object' || !Array.isArray(p.tensors)) fail(what, 'the posterior section has no tensor list.');
+    if (p.stores !== 'log-sigma') fail(what, `the posterior section stores ${JSON.stringify(p.stores)}, which this qnnlab does not know (expected 'log-sigma').`);
+    if (p.centre !== 'deployed-kernel') fail(what, `the posterior section is centred on ${JSON.stringify(p.centre)}, which this qnnlab does not know (expected 'deployed-kernel').`);
+    const seen = new Set<string>();
+    for (const tensor of p.tensors as unknown[]) {
+      const where = `posterior tensor ${JSON.stringify((tensor as Record<string, unknown>)?.name)}`;
+      const { name, shape } = checkTensor(tensor, where, bodyBytes, what);
+      if (seen.has(name)) fail(what, `${where} appears twice.`);
+      seen.add(name);
+      const kernel = shapes.get(name);
+      if (!kernel) fail(what, `${where} names no stored tensor.`);
+      if (kernel.join('x') !== shape.join('x')) fail(what, `${where} has shape [${shape}], the tensor it belongs to [${kernel}].`);
     }
   }
   return h as PackedHeader;

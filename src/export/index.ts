@@ -5,11 +5,14 @@
  */
 export { packModel, exportPacked } from './pack';
 export type { PackOptions } from './pack';
-export { unpackModel, loadPacked, inspectPacked, decodePackedWeights } from './unpack';
+export { unpackModel, loadPacked, inspectPacked, decodePackedWeights, unpackPosterior } from './unpack';
+export type { PackedPosterior } from './posterior';
+export { mcPredictPacked } from './mc';
+export type { PackedMcOptions, PackedMcResult } from './mc';
 export type { PackedInfo } from './unpack';
 export { exportLayersModel, toPlainLayersModel } from './layersModel';
-export { PackedFormatError, FORMAT_VERSION } from './container';
-export type { PackedHeader, PackedLayerInfo, PackedTensorInfo } from './header';
+export { PackedFormatError, FORMAT_VERSION, PACKED_EXTENSION } from './container';
+export type { PackedHeader, PackedLayerInfo, PackedTensorInfo, PackedPosteriorInfo } from './header';
 export type { Codebook, CodebookKind } from './codebooks';
 export { crc32 } from './crc32';
 export { packBits, unpackBits, packedByteLength } from './bitPacking';

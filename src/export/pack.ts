@@ -9,8 +9,9 @@ import { packBits } from './bitPacking';
 import { codeBits } from './codebooks';
 import { FORMAT_VERSION, writeContainer } from './container';
 import { encodeWithFallback } from './encode';
-import { FORMAT_NAME, PackedHeader, PackedLayerInfo, PackedTensorInfo, libraryVersion } from './header';
+import { FORMAT_NAME, PackedHeader, PackedLayerInfo, PackedPosteriorInfo, PackedTensorInfo, libraryVersion } from './header';
 import { LayerPlan, planModel } from './plan';
+import { encodeLogSigma, planPosterior } from './posterior';
 import { deployedModelConfig } from './topology';
 
 export interface PackOptions {
@@ -20,6 +21,20 @@ export interface PackOptions {
    * fixed yet, or a stochastic BinaryConnect evaluated with real weights, are examples.
    */
   strict?: boolean;
+  /**
+   * Also store the posterior σ of every Bayesian layer's kernel (the optional σ section, posterior.ts), for
+   * Monte-Carlo prediction around the deployed weights: ln σ at this many bits per weight (2 to 16, an affine
+   * code book over the layer's range; lossy) or 32 (float32, exact). 0 or absent (default): not stored.
+   * Ignored for a model without Bayesian layers.
+   */
+  sigmaBits?: number;
+  /**
+   * The Monte-Carlo mode the Bayesian model was evaluated with when trained ('sampleQuantized' or 'sample'),
+   * recorded in the σ section.
+   */
+  trainedSampleMode?: string;
+  /** Free-form JSON-serialisable metadata stored in the header (where the model comes from, its input, ...). */
+  metadata?: Record<string, unknown>;
 }
 
 /** Growing byte buffer for the body. */
@@ -52,8 +67,7 @@ class Body {
   }
 }
 
-function packLayers(plans: LayerPlan[], opts: PackOptions): { layers: PackedLayerInfo[]; body: Uint8Array } {
-  const body = new Body();
+function packLayers(plans: LayerPlan[], opts: PackOptions, body: Body): PackedLayerInfo[] {
   const layers = plans.map((p): PackedLayerInfo => ({
     name: p.name,
     className: p.className,
@@ -73,7 +87,26 @@ function packLayers(plans: LayerPlan[], opts: PackOptions): { layers: PackedLaye
       return info;
     }),
   }));
-  return { layers, body: body.bytes() };
+  return layers;
+}
+
+/** The σ section (null when not asked for or the model has no Bayesian layer); its bytes go into `body`. */
+function packPosterior(model: tf.LayersModel, opts: PackOptions, body: Body): PackedPosteriorInfo | null {
+  if (!opts.sigmaBits) return null;
+  const planned = planPosterior(model);
+  if (planned.length === 0) return null;
+  const tensors = planned.map((t): PackedTensorInfo => {
+    const enc = encodeLogSigma(t.logSigma, opts.sigmaBits as number);
+    const info: PackedTensorInfo = { name: t.name, shape: t.shape, codebook: enc.codebook, source: 'posterior ln σ' };
+    const bits = codeBits(enc.codebook);
+    if (bits > 0 && enc.codes) {
+      const packed = packBits(enc.codes, bits);
+      info.codes = { offset: body.push(packed), bytes: packed.length };
+    }
+    if (enc.floats.length > 0) info.floats = { offset: body.pushFloats(enc.floats), count: enc.floats.length };
+    return info;
+  });
+  return { stores: 'log-sigma', centre: 'deployed-kernel', ...(opts.trainedSampleMode ? { trainedSampleMode: opts.trainedSampleMode } : {}), tensors };
 }
 
 /**
@@ -83,7 +116,9 @@ function packLayers(plans: LayerPlan[], opts: PackOptions): { layers: PackedLaye
  */
 export function packModel(model: tf.LayersModel, opts: PackOptions = {}): Uint8Array {
   const plans = planModel(model);
-  const { layers, body } = packLayers(plans, opts);
+  const body = new Body();
+  const layers = packLayers(plans, opts, body);
+  const posterior = packPosterior(model, opts, body);
   const header: PackedHeader = {
     format: FORMAT_NAME,
     version: FORMAT_VERSION,
@@ -92,8 +127,10 @@ export function packModel(model: tf.LayersModel, opts: PackOptions = {}): Uint8A
     modelClass: model instanceof tf.Sequential ? 'Sequential' : 'Model',
     modelConfig: deployedModelConfig(model.getConfig(), plans),
     layers,
+    ...(posterior ? { posterior } : {}),
+    ...(opts.metadata ? { metadata: JSON.parse(JSON.stringify(opts.metadata)) as Record<string, unknown> } : {}),
   };
-  return writeContainer(header, body);
+  return writeContainer(header, body.bytes());
 }
 
 /** Write `packModel(model)` to `file` (folders are created); returns the number of bytes written. */

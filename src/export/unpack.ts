@@ -13,6 +13,7 @@ import { unpackBits } from './bitPacking';
 import { codeBits, decode } from './codebooks';
 import { PackedFormatError, readContainer } from './container';
 import { PackedHeader, checkHeader } from './header';
+import { decodePosterior, type PackedPosterior } from './posterior';
 
 export interface PackedInfo {
   version: number;
@@ -21,20 +22,27 @@ export interface PackedInfo {
   headerBytes: number;
   bodyBytes: number;
   totalBytes: number;
+  /** Bytes of the body that hold the optional σ section (0 without one); the deployed model is the rest. */
+  posteriorBytes: number;
 }
 
 /** Check a packed model and return its header, without decoding weights or building anything. */
 export function inspectPacked(bytes: Uint8Array, what = 'packed model'): PackedInfo {
   const c = readContainer(bytes, what);
   const header = checkHeader(c.header, c.body.length, what);
-  return { version: c.version, header, headerBytes: c.headerBytes, bodyBytes: c.body.length, totalBytes: bytes.length };
+  const posteriorBytes = (header.posterior?.tensors ?? []).reduce((n, t) => n + (t.codes?.bytes ?? 0) + 4 * (t.floats?.count ?? 0), 0);
+  return { version: c.version, header, headerBytes: c.headerBytes, bodyBytes: c.body.length, totalBytes: bytes.length, posteriorBytes };
 }
 
 /** The decoded weights by name (checked and decoded, no model built). */
 export function decodePackedWeights(bytes: Uint8Array, what = 'packed model'): { header: PackedHeader; weights: Map<string, { shape: number[]; values: Float32Array }> } {
   const c = readContainer(bytes, what);
   const header = checkHeader(c.header, c.body.length, what);
-  const body = c.body;
+  return { header, weights: decodeTensors(header, c.body, what) };
+}
+
+/** Decode every tensor of `layers` of a checked header from its body. */
+export function decodeTensors(header: PackedHeader, body: Uint8Array, what = 'packed model'): Map<string, { shape: number[]; values: Float32Array }> {
   const dv = new DataView(body.buffer, body.byteOffset, body.byteLength);
   const weights = new Map<string, { shape: number[]; values: Float32Array }>();
   for (const layer of header.layers) {
@@ -51,7 +59,17 @@ export function decodePackedWeights(bytes: Uint8Array, what = 'packed model'): {
       }
     }
   }
-  return { header, weights };
+  return weights;
+}
+
+/**
+ * The posterior σ of a packed Bayesian model (its optional σ section, see posterior.ts), or null when the file
+ * has none. Use it with mcPredictPacked (mc.ts) on the model unpackModel builds from the same bytes.
+ */
+export function unpackPosterior(bytes: Uint8Array, what = 'packed model'): PackedPosterior | null {
+  const c = readContainer(bytes, what);
+  const header = checkHeader(c.header, c.body.length, what);
+  return decodePosterior(header, c.body, what);
 }
 
 /** Build a model from a configuration and set its weights by `originalName` (all of them, exactly). */
