@@ -57,3 +57,8 @@ test('maryMemory: the oscillation-tracking state is training-only, like log sigm
   plain.dispose();
   freezing.dispose();
 });
+
+test('an override of an array whose default is empty gets numbers when every element is one', async () => {
+  const { applyOverrides } = await import('../src/experiments/config');
+  assert.deepEqual(applyOverrides({ milestones: [] as number[], names: [] as string[] }, { milestones: '5,7', names: 'a,b' }), { milestones: [5, 7], names: ['a', 'b'] });
+});

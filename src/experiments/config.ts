@@ -24,7 +24,8 @@ function coerce(key: string, raw: string, like: unknown): unknown {
   }
   if (Array.isArray(like)) {
     const parts = raw.split(',').map((s) => s.trim()).filter((s) => s !== '');
-    const elem = like.length > 0 ? like[0] : '';
+    // An empty default says nothing about its element type: numbers when every part is one, else strings.
+    const elem = like.length > 0 ? like[0] : parts.every((p) => Number.isFinite(Number(p))) ? 0 : '';
     return parts.map((p) => coerce(key, p, elem));
   }
   return raw;
