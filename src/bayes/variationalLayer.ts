@@ -353,6 +353,28 @@ export abstract class VariationalLayer extends tf.layers.Layer {
     this.rng = new Rng(seed);
   }
 
+  /** The noise stream's position, saved in checkpoints so a resumed run draws the same noise (train/checkpoint). */
+  checkpointState(): { noiseRng: number } {
+    return { noiseRng: this.rng.getState() };
+  }
+
+  restoreCheckpointState(state: unknown): void {
+    const s = (state as { noiseRng?: unknown } | null)?.noiseRng;
+    if (typeof s !== 'number' || !Number.isInteger(s) || s < 0 || s > 0xffffffff) {
+      throw new Error(`${this.name}: bad checkpoint state ${JSON.stringify(state)} (expected {noiseRng: uint32})`);
+    }
+    this.rng.setState(s);
+  }
+
+  /**
+   * For checkpoints that did not save the noise stream: the stream as training left it after `steps` optimizer
+   * steps, assuming (as the training loop does) one training-mode call per step since the layer was constructed.
+   */
+  reconstructCheckpointState(steps: number): void {
+    this.rng = new Rng(this.seed ^ 0x5bd1e995);
+    for (let i = 0; i < steps; i++) this.rng.next();
+  }
+
   override getConfig(): tf.serialization.ConfigDict {
     return {
       ...super.getConfig(),

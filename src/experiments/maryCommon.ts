@@ -207,8 +207,8 @@ export async function trainMaryVariant(
   let prevLevels: number[][] = []; // the levels after the previous step (set when each epoch starts, resume included)
   const fitCfg = maryFitConfig(prior, cfg, ctx.outDir, ctx, name);
   const res = await fit(model, ds, fitCfg, {
-    beforeEpoch: () => {
-      stepInEpoch = 0;
+    beforeEpoch: ({ batch }) => {
+      stepInEpoch = batch; // not 0 when resuming from a checkpoint written inside the epoch
       if (levelLrScale !== 1) prevLevels = vls.map((l) => l.levelSlots());
     },
     extraLoss: ({ epoch }) => {

@@ -4,15 +4,16 @@
  *  - quantizer state can change between steps (INQ, SQ) through layers' `afterStep` and `hooks.afterStep`,
  *  - gradients can be clipped and weight decay applied uniformly,
  *  - metrics can be computed on quantized weights after each epoch (`hooks.epochMetrics`).
- * After every epoch it evaluates, appends a row to the history and (optionally) checkpoints atomically;
- * `resume: true` continues from the checkpoint and ends with the same history as an uninterrupted run.
+ * After every epoch it evaluates, appends a row to the history and (optionally) checkpoints atomically, and
+ * optionally inside epochs too (checkpointEverySteps / checkpointEveryMinutes); `resume: true` continues from the
+ * checkpoint and ends bit for bit equal to an uninterrupted run (docs/checkpoints.md).
  */
 import * as tf from '@tensorflow/tfjs';
 import { batches, numBatches, type ImageDataset, type BatchOptions } from '../data';
 import { Rng } from '../util/random';
 import { makeOptimizer, setLearningRate, type OptimizerConfig } from './optimizer';
 import { lrAt, type ScheduleConfig } from './schedule';
-import { saveCheckpoint, loadCheckpoint, hasCheckpoint } from './checkpoint';
+import { saveCheckpoint, loadCheckpoint, hasCheckpoint, type CheckpointState } from './checkpoint';
 import { evaluate, lossAndCorrect } from './evaluate';
 import { installSeededMathRandom, epochSeed } from './seededRandom';
 import { makeProgress, type ProgressMode } from './progress';
@@ -39,6 +40,13 @@ export interface FitConfig {
   variant?: string;
   /** Save a checkpoint here after every epoch. */
   checkpointDir?: string;
+  /**
+   * Also checkpoint inside an epoch, every this many optimizer steps (default: the environment variable
+   * QNNLAB_CHECKPOINT_EVERY_STEPS, else off). A run resumed from such a checkpoint continues at the next batch.
+   */
+  checkpointEverySteps?: number;
+  /** Also checkpoint inside an epoch when this many minutes have passed since the last one (default: QNNLAB_CHECKPOINT_EVERY_MINUTES, else off). */
+  checkpointEveryMinutes?: number;
   /** Continue from the checkpoint in checkpointDir when one exists. */
   resume?: boolean;
   progress?: ProgressMode;
@@ -55,6 +63,11 @@ export interface StepInfo {
   model: tf.LayersModel;
   epoch: number; // 0-based
   step: number; // global optimizer step, 1-based after the first update
+  /**
+   * Batches of this epoch done before the current one (beforeEpoch: before the first batch this call runs, which
+   * is not 0 when a run resumes from a checkpoint written inside the epoch).
+   */
+  batch: number;
 }
 
 export interface FitHooks {
@@ -97,7 +110,7 @@ function varOf(v: tf.LayerVariable): tf.Variable {
  * that a checkpoint can be recognised (e.g. reused read-only by another experiment) without resuming it.
  */
 export function fingerprintOf(cfg: FitConfig, ds: ImageDataset): string {
-  const { epochs, checkpointDir, resume, progress, ...rest } = cfg;
+  const { epochs, checkpointDir, resume, progress, checkpointEverySteps, checkpointEveryMinutes, ...rest } = cfg;
   return JSON.stringify({ ...rest, data: [ds.name, ds.train.count, ds.test.count, ...(ds.validation ? [ds.validation.count] : [])] });
 }
 
@@ -110,6 +123,10 @@ function validate(cfg: FitConfig): void {
   if (cfg.clipNorm != null && !(cfg.clipNorm > 0)) bad(`clipNorm must be > 0, got ${cfg.clipNorm}`);
   if (cfg.clipValue != null && !(cfg.clipValue > 0)) bad(`clipValue must be > 0, got ${cfg.clipValue}`);
   if (cfg.resume && !cfg.checkpointDir) bad('resume needs checkpointDir');
+  if (cfg.checkpointEverySteps != null && !(Number.isInteger(cfg.checkpointEverySteps) && cfg.checkpointEverySteps >= 0)) {
+    bad(`checkpointEverySteps must be a non-negative integer, got ${cfg.checkpointEverySteps}`);
+  }
+  if (cfg.checkpointEveryMinutes != null && !(cfg.checkpointEveryMinutes >= 0)) bad(`checkpointEveryMinutes must be >= 0, got ${cfg.checkpointEveryMinutes}`);
   if (cfg.evalSplit != null && cfg.evalSplit !== 'validation' && cfg.evalSplit !== 'test') {
     bad(`evalSplit must be 'validation' or 'test', got '${String(cfg.evalSplit)}'`);
   }
@@ -120,6 +137,20 @@ export function evalSplitOf(cfg: Pick<FitConfig, 'evalSplit'>, ds: ImageDataset)
   const split = cfg.evalSplit ?? (ds.validation ? 'validation' : 'test');
   if (split === 'validation' && !ds.validation) throw new Error(`fit: evalSplit 'validation' but ${ds.name} has no validation split`);
   return split === 'validation' ? { split, loss: 'valLoss', accuracy: 'valAccuracy' } : { split, loss: 'testLoss', accuracy: 'testAccuracy' };
+}
+
+/** Mid-epoch checkpoint period: the config's, else the environment's, else off. */
+function midEpochCheckpoints(cfg: FitConfig): { steps: number; ms: number } {
+  const env = (name: string) => {
+    const v = process.env[name];
+    if (v == null || v === '') return undefined;
+    const n = Number(v);
+    if (!(n >= 0)) throw new Error(`${name} must be a non-negative number, got '${v}'`);
+    return n;
+  };
+  const steps = cfg.checkpointEverySteps ?? env('QNNLAB_CHECKPOINT_EVERY_STEPS') ?? 0;
+  const minutes = cfg.checkpointEveryMinutes ?? env('QNNLAB_CHECKPOINT_EVERY_MINUTES') ?? 0;
+  return { steps: Math.floor(steps), ms: minutes * 60000 };
 }
 
 function clipAndDecay(grads: tf.NamedTensorMap, vars: tf.LayerVariable[], cfg: FitConfig): { name: string; tensor: tf.Tensor }[] {
@@ -156,6 +187,8 @@ export async function fit(
   let history: HistoryRow[] = [];
   let startEpoch = 0;
   let step = 0;
+  /** Set when the checkpoint was written inside epoch startEpoch: where to continue. */
+  let partial: CheckpointState['partialEpoch'] = undefined;
 
   if (cfg.resume && cfg.checkpointDir && hasCheckpoint(cfg.checkpointDir)) {
     const st = await loadCheckpoint(cfg.checkpointDir, model, optimizer);
@@ -168,7 +201,10 @@ export async function fit(
     step = st.step;
     history = st.history;
     rng.setState(st.rngState);
+    partial = st.partialEpoch;
   }
+  const every = midEpochCheckpoints(cfg);
+  let lastSave = Date.now();
   const restoreRandom = installSeededMathRandom(rng);
   const progress = makeProgress(cfg.progress ?? 'auto', variant);
   const steppers = layersWithAfterStep(model);
@@ -181,16 +217,24 @@ export async function fit(
     for (let epoch = startEpoch; epoch < cfg.epochs; epoch++) {
       const lr = lrAt(cfg.optimizer.lr, cfg.schedule, epoch);
       setLearningRate(optimizer, lr);
-      await hooks.beforeEpoch?.({ model, epoch, step });
-      const t0 = Date.now();
+      // Resuming inside this epoch: its batches done so far and their sums come from the checkpoint.
+      const from = epoch === startEpoch && partial ? partial : { batches: 0, lossSum: 0, correctSum: 0, seen: 0, seconds: 0 };
+      await hooks.beforeEpoch?.({ model, epoch, step, batch: from.batches });
+      const t0 = Date.now() - from.seconds * 1000;
       const total = numBatches(ds, 'train', trainOpts(epoch));
       progress.startEpoch(epoch + 1, cfg.epochs, total);
-      let lossSum = 0;
-      let correctSum = 0;
-      let seen = 0;
+      let lossSum = from.lossSum;
+      let correctSum = from.correctSum;
+      let seen = from.seen;
       let done = 0;
       for (const b of batches(ds, 'train', trainOpts(epoch))) {
-        const info: StepInfo = { model, epoch, step };
+        if (done < from.batches) {
+          // Drawn, not trained: the generator's shuffling and augmentation stream stays in step.
+          tf.dispose([b.x, b.y]);
+          done++;
+          continue;
+        }
+        const info: StepInfo = { model, epoch, step, batch: done };
         let ceT: tf.Scalar | null = null;
         let correctT: tf.Scalar | null = null;
         const lossT = tf.tidy(() => {
@@ -217,14 +261,22 @@ export async function fit(
         }
         step++;
         for (const l of steppers) l.afterStep(step);
-        hooks.afterStep?.({ model, epoch, step });
+        hooks.afterStep?.({ model, epoch, step, batch: done });
         lossSum += ce * b.size;
         correctSum += correct;
         seen += b.size;
         done++;
         progress.step(done, ce);
+        if (cfg.checkpointDir && done < total &&
+          ((every.steps > 0 && step % every.steps === 0) || (every.ms > 0 && Date.now() - lastSave >= every.ms))) {
+          await saveCheckpoint(cfg.checkpointDir, model, optimizer, {
+            epoch, step, rngState: rng.getState(), history, extra: { fingerprint: fingerprintOf(cfg, ds) },
+            partialEpoch: { batches: done, lossSum, correctSum, seen, seconds: (Date.now() - t0) / 1000 },
+          });
+          lastSave = Date.now();
+        }
       }
-      const info: StepInfo = { model, epoch, step };
+      const info: StepInfo = { model, epoch, step, batch: done };
       const test = hooks.evaluate ? await hooks.evaluate(info) : evaluate(model, batches(ds, evalKeys.split, testOpts));
       const extra = hooks.epochMetrics ? await hooks.epochMetrics(info) : {};
       const row: HistoryRow = {
@@ -238,6 +290,7 @@ export async function fit(
         `${extraText ? ' | ' + extraText : ''} | ${(row.seconds as number).toFixed(1)} s`);
       if (cfg.checkpointDir) {
         await saveCheckpoint(cfg.checkpointDir, model, optimizer, { epoch: epoch + 1, step, rngState: rng.getState(), history, extra: { fingerprint: fingerprintOf(cfg, ds) } });
+        lastSave = Date.now();
       }
       await hooks.onEpochEnd?.(row, history);
     }
