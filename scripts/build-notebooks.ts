@@ -93,6 +93,7 @@ a trained kernel. The later notebooks reproduce the papers:
 | 03-quantizer-zoo | nnabla's nine quantization methods, plus BWN, TWN and SQ |
 | 04-stochastic-quantization | Dong et al., stochastic quantization (VGG-9 / CIFAR-10) |
 | 05-memory-and-speed | memory, compression, MACs and inference time of every model and method |
+| 06-robustness-and-uncertainty | robustness and calibration under dataset shift (Ovadia et al.) |
 
 **Sizes.** Every notebook runs in two sizes. With \`QNNLAB_SIZE=ci\` (what \`npm run notebooks:test\` sets) it trains
 a tiny version of its experiment in seconds to minutes, through the same code as the full run. Otherwise it is
