@@ -3,28 +3,15 @@
  * from one 32-bit seed, so a (shift, seed) pair names one exact image set on every machine.
  */
 
-/** mulberry32 (the generator of src/util/random) with normal and Poisson draws added. */
-export class ShiftRng {
-  private state: number;
+import { Rng } from '../util/random';
+
+/** The project's seeded generator (src/util/random) with normal and Poisson draws added. */
+export class ShiftRng extends Rng {
   private spare: number | null = null;
 
   constructor(seed: number) {
     if (!Number.isFinite(seed)) throw new Error(`seed must be a finite number, got ${seed}`);
-    this.state = Math.trunc(seed) >>> 0;
-  }
-
-  /** Uniform in [0, 1). */
-  next(): number {
-    this.state = (this.state + 0x6d2b79f5) >>> 0;
-    let t = this.state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  }
-
-  /** Uniform integer in [0, n). */
-  int(n: number): number {
-    return Math.floor(this.next() * n);
+    super(Math.trunc(seed));
   }
 
   /** Standard normal (Box-Muller; the second value of each pair is kept for the next call). */
