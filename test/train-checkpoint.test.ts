@@ -113,6 +113,15 @@ test('a changed digit in state.json is detected', async () => {
   assert.match(warnings[0], new RegExp(`${file} is corrupt \\(its SHA-256 does not match`));
 });
 
+test('a format tag flipped from 2 to 1 does not switch the checksums off', async () => {
+  const dir = copy();
+  const file = path.join(dir, 'checkpoint', 'state.json');
+  fs.writeFileSync(file, fs.readFileSync(file, 'utf8').replace('qnnlab-checkpoint-2', 'qnnlab-checkpoint-1'));
+  const { st, warnings } = await load(dir);
+  assert.equal(st.epoch, 1, 'falls back to the previous checkpoint');
+  assert.match(warnings[0], new RegExp(`${file} is corrupt \\(format 1 with format-2 checksums\\)`));
+});
+
 test('a cut state.json (invalid JSON) is detected', async () => {
   const dir = copy();
   const file = path.join(dir, 'checkpoint', 'state.json');

@@ -336,6 +336,10 @@ function readFolder(folder: string): { manifest: Manifest; buf: Buffer } {
   if (manifest.format !== FORMAT_1 && manifest.format !== FORMAT_2) {
     throw new Error(`${statePath}: unknown checkpoint format '${String(manifest.format)}' (written by a newer qnnlab?).`);
   }
+  if (manifest.format === FORMAT_1 && (manifest.stateSha256 != null || manifest.tensorsSha256 != null)) {
+    // Format-1 writers never wrote checksums: a format-1 tag beside them is a damaged format-2 file.
+    throw new CorruptCheckpointError(`Checkpoint file ${statePath} is corrupt (format 1 with format-2 checksums)`);
+  }
   if (manifest.format === FORMAT_2) {
     const { stateSha256, ...body } = manifest;
     if (stateSha256 !== sha256(JSON.stringify(body))) {
