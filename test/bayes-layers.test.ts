@@ -61,6 +61,36 @@ test('inference modes: quantized = x@Q(theta)+b, mean = x@theta+b, sample is sto
   assert.equal(layer.mode, 'mean');
 });
 
+test('quantized inference caches Q(theta) until theta or the levels are written, and keeps the level gradient', () => {
+  const layer = new VariationalDense({ M: 3, units: 4, seed: 5, inputShape: [6] });
+  const model = tf.sequential({ layers: [layer] });
+  const x = tf.randomNormal([2, 6], 0, 1, 'float32', 3);
+  const expected = () => tf.tidy(() => tf.add(tf.matMul(x, layer.quantizedWeights()), layer.getWeights()[3]));
+  const same = (a: tf.Tensor, e: tf.Tensor) => assert.deepEqual(Array.from(a.dataSync()), Array.from(e.dataSync()));
+  const first = model.predict(x) as tf.Tensor;
+  same(first, expected());
+  const tensors = tf.memory().numTensors;
+  const again = model.predict(x) as tf.Tensor;
+  same(again, first);
+  again.dispose();
+  assert.equal(tf.memory().numTensors, tensors, 'a cached call allocates nothing that outlives it');
+  // A write to θ (as an optimizer step or a checkpoint load does) invalidates the cache.
+  const [theta, ls2, lv, b] = layer.getWeights();
+  layer.setWeights([tf.mul(theta, -1), ls2, lv, b]);
+  const flipped = model.predict(x) as tf.Tensor;
+  same(flipped, expected());
+  assert.notDeepEqual(Array.from(flipped.dataSync()), Array.from(first.dataSync()));
+  // So does a write to the levels.
+  layer.setWeights([tf.mul(theta, -1), ls2, tf.mul(lv, 2), b]);
+  same(model.predict(x) as tf.Tensor, expected());
+  // Under a gradient tape the levels still get their gradient (the cache is bypassed).
+  const levels = layer.trainableWeights.find((w) => w.originalName.includes('level'));
+  assert.ok(levels, 'the layer has a level variable');
+  const g = tf.variableGrads(() => tf.sum(model.apply(x) as tf.Tensor) as tf.Scalar, [levels.read() as tf.Variable]);
+  assert.ok(Object.values(g.grads).some((t) => tf.sum(tf.abs(t)).dataSync()[0] > 0), 'non-zero level gradient');
+  model.dispose();
+});
+
 test('local reparameterization: output mean and variance over eps match x@theta+b and (x^2)@sigma^2 (dense and conv)', () => {
   const n = 4000;
   // Dense: one input row repeated n times; every row gets its own eps.

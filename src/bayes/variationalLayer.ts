@@ -105,6 +105,12 @@ export abstract class VariationalLayer extends tf.layers.Layer {
   /** Oscillation tracking state, as non-trainable weights so checkpoints keep it (only when freezing is on). */
   private oscillation: Record<keyof OscillationState, tf.LayerVariable> | null = null;
   private rng: Rng;
+  /**
+   * Q(θ) of the last quantized inference call, valid while θ and the levels hold the same values: a tfjs
+   * variable gets a new dataId on every write (optimizer step, checkpoint load), so the ids are the key.
+   * Without it, every inference call re-ran the level assignment (several times the cost of the layer).
+   */
+  private quantizedCache: { theta: object; levels: object; q: tf.Tensor } | null = null;
 
   constructor(args: VariationalBaseArgs) {
     super(args);
@@ -215,7 +221,7 @@ export abstract class VariationalLayer extends tf.layers.Layer {
         const eps = tf.randomNormal(mu.shape, 0, 1, 'float32', this.rng.nextSeed());
         out = tf.add(mu, tf.mul(tf.sqrt(tf.add(variance, NOISE_EPS)), eps));
       } else if (this.mode === 'quantized') {
-        out = this.linear(x, assignLevels(theta, this.sortedLevels()).quantized);
+        out = this.linear(x, this.inferenceQuantizedWeights());
       } else if (this.mode === 'mean') {
         out = this.linear(x, theta);
       } else {
@@ -226,6 +232,30 @@ export abstract class VariationalLayer extends tf.layers.Layer {
       }
       return this.bias ? tf.add(out, this.bias.read()) : out;
     });
+  }
+
+  /** Q(θ) for an inference call: cached between weight writes, recomputed under a gradient tape. */
+  private inferenceQuantizedWeights(): tf.Tensor {
+    const theta = this.theta.read();
+    const levels = this.levelParams.read();
+    // The cached tensor carries no gradient: under tf.grad the levels' gradient must flow, so compute afresh.
+    if (tf.engine().state.gradientDepth > 0) return assignLevels(theta, this.sortedLevels()).quantized;
+    const c = this.quantizedCache;
+    if (c && c.theta === theta.dataId && c.levels === levels.dataId && !c.q.isDisposed) return c.q;
+    this.releaseQuantizedCache();
+    const q = tf.keep(tf.tidy(() => assignLevels(theta, this.sortedLevels()).quantized));
+    this.quantizedCache = { theta: theta.dataId, levels: levels.dataId, q };
+    return q;
+  }
+
+  private releaseQuantizedCache(): void {
+    this.quantizedCache?.q.dispose();
+    this.quantizedCache = null;
+  }
+
+  override dispose() {
+    this.releaseQuantizedCache();
+    return super.dispose();
   }
 
   /** Q(θ) forward; ∂/∂θ = identity (straight through), ∂/∂r_k = number-weighted upstream of weights in cell k. */
