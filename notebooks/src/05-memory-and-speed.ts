@@ -1,0 +1,123 @@
+// %% [markdown]
+// # Memory and speed of quantized networks
+//
+// What quantization buys, measured on every model and method of the project:
+//
+// - **memory** at the stored bit-widths (1-bit weights cost 1/32 of float32), the **compression ratio** against the
+//   same network in float32, and the **multiply-accumulates** (MACs) per image with their precision, as
+//   Larq's `larq.models.summary` reports them ([larq/larq](https://github.com/larq/larq));
+// - **inference time** of the quantized and float networks, measured side by side here (same backend, same batch).
+//
+// Chien & Chang claim that the M-ary network "achieves similar performance as FPNN, but the memory cost and the
+// test time are significantly reduced" (Pattern Recognition 2023, abstract). The memory part holds by
+// construction. The time part needs kernels that compute with low-bit weights (XNOR-popcount, integer GEMM):
+// **simulated quantization, as trained here and in every training framework, runs float kernels on quantized
+// values and is not faster**, often slightly slower because the quantizer runs in every forward pass. The timing
+// table shows exactly that.
+
+// %%
+import { initEngine } from './src/engine';
+import { size, bySize } from './src/notebook';
+
+const engine = await initEngine({ verbose: true });
+console.log('notebook size: ' + size());
+
+// %% [markdown]
+// ## Hyperparameters
+
+// %%
+const MODELS = ['lenet5', 'vgg9', 'resnet20', 'resnet23', 'resnet56', 'densenet40'];
+const MARY_MODELS = ['mary-lenet5', 'mary-densenet40'];
+const METHODS = ['fp', 'binary-connect', 'binary-net', 'binary-weight', 'fixed-point-connect', 'fixed-point-net', 'pow2-connect', 'pow2-net', 'inq', 'min-max', 'bwn', 'twn', 'sq-bwn', 'sq-twn'];
+const MS = [2, 3, 4];
+const TIMING = {
+  lenetBatch: 256, // MNIST images per forward pass
+  cifarBatch: 32, // CIFAR images per forward pass (ResNet-20)
+  warmup: bySize({ ci: 1, full: 3 }),
+  repeats: bySize({ ci: 3, full: 20 }), // timed passes per model; the median is reported
+};
+
+// %% [markdown]
+// ## Memory, compression and MACs of every model and method
+
+// %%
+import { memoryTable, pivot, timeInference, methodModels, disposeTimed } from './src/notebook/costs';
+import { showPlot, showTable, methodBars } from './src/plots';
+import { heatmap } from './src/notebook/specs';
+
+// One row per (model, method); Bayesian M-ary models take M = 2, 3, 4 as their "methods".
+const table = memoryTable([...MODELS, ...MARY_MODELS], METHODS, MS);
+await showPlot(heatmap({ rows: table, x: 'method', y: 'model', value: 'compression', title: 'Compression ratio of memory against float32, by model and method' }));
+
+// %%
+showTable(pivot(table, { row: 'method', column: 'model', value: 'memory (KiB)' }), { caption: 'Model memory (KiB) at the stored bit-widths, by method and model' });
+showTable(pivot(table, { row: 'method', column: 'model', value: 'MACs ≤ 8 bit (%)' }), { caption: 'Share of MACs (%) with both operands at 8 bits or less: only methods that also quantize activations have any' });
+
+// %% [markdown]
+// Every column, every row: parameters per bit-width, memory, float32 size, compression, MACs per image (millions).
+// The M-ary rows count the variational layers' MACs (the summary's MAC column covers quantized layers only).
+
+// %%
+showTable(table, { caption: 'Stored parameters per bit-width, memory (KiB), compression and MACs per image (millions)' });
+
+// %% [markdown]
+// The same numbers for one model, layer by layer, as Larq prints them: BinaryNet's binary activations make its
+// inner MACs 1-bit (XNOR-popcount on suitable hardware); the first layer reads the 32-bit image.
+
+// %%
+import { buildModel, methodOptions } from './src/models';
+import { formatSummary } from './src/summary';
+
+const binaryNet = buildModel('lenet5', { ...methodOptions('binary-net'), seed: 1 });
+const binaryNetSummary = formatSummary(binaryNet);
+binaryNet.dispose();
+console.log(binaryNetSummary);
+
+// %% [markdown]
+// ## Inference time, quantized vs float
+//
+// Each model runs forward on the same random batch, in inference mode, on the backend above; rounds interleave
+// the models so that load from other processes affects all of them alike. "time / reference" is relative to the
+// first row (float).
+
+// %%
+const lenets = methodModels('lenet5', METHODS);
+const lenetTimes = timeInference(lenets, { batch: TIMING.lenetBatch, warmup: TIMING.warmup, repeats: TIMING.repeats });
+disposeTimed(lenets);
+showTable(lenetTimes, { caption: 'LeNet-5, batch ' + TIMING.lenetBatch + ', backend ' + engine.backend });
+await showPlot(methodBars({ rows: lenetTimes, x: 'variant', y: 'time / reference', title: 'LeNet-5 inference time relative to float (1 = same speed)' }));
+
+// %% [markdown]
+// The Bayesian M-ary LeNet-5 in its three inference modes: `quantized` (every weight replaced by its level: the
+// deployed network), `mean` (posterior means) and `sample` (one weight sample: one term of the Monte-Carlo
+// predictive, which needs S such passes).
+
+// %%
+import { maryModes } from './src/notebook/costs';
+
+const mary = maryModes('mary-lenet5', 3);
+const maryTimes = timeInference([{ label: 'lenet5 fp', model: buildModel('lenet5', { seed: 1, conv1Padding: 'valid' }) }, ...mary], { batch: TIMING.lenetBatch, warmup: TIMING.warmup, repeats: TIMING.repeats });
+disposeTimed(mary);
+showTable(maryTimes, { caption: 'Float LeNet-5 vs Bayesian M = 3 LeNet-5 by inference mode, batch ' + TIMING.lenetBatch });
+
+// %%
+const resnets = methodModels('resnet20', ['fp', 'binary-connect', 'twn', 'fixed-point-net', 'min-max', 'sq-twn']);
+const resnetTimes = timeInference(resnets, { batch: TIMING.cifarBatch, warmup: TIMING.warmup, repeats: TIMING.repeats });
+disposeTimed(resnets);
+showTable(resnetTimes, { caption: 'ResNet-20 (CIFAR, 32x32x3), batch ' + TIMING.cifarBatch + ', backend ' + engine.backend });
+
+// %% [markdown]
+// ## Reading the numbers
+//
+// | claim | source | measured here |
+// |---|---|---|
+// | binary weights: ~32x less weight memory | BinaryConnect, XNOR-Net | compression column: the float batch-norm parameters and biases keep the whole-model ratio below 32 |
+// | M-ary network: memory "significantly reduced" | Chien & Chang 2023 | ⌈log2 M⌉ bits per weight + M floats per layer |
+// | M-ary network: test time "significantly reduced" | Chien & Chang 2023 | not with float kernels: see the timing tables; a speed-up needs low-bit kernels |
+// | SQ, TWN: 2-bit weights | Dong et al. 2017 | the same memory as TWN: SQ changes training only |
+//
+// ## What to tweak next
+//
+// - `TIMING.lenetBatch: 1`: latency instead of throughput; the quantizer's fixed cost per pass weighs more.
+// - Run with `QNNLAB_BACKEND=cpu` (restart the kernel) to compare backends; `npm run bench` measures training speed.
+// - Add a model of your own to `MODELS` after registering it in `src/models/index.ts`.
