@@ -30,21 +30,22 @@ console.log('notebook size: ' + size());
 // %% [markdown]
 // ## Hyperparameters
 //
-// Plain data: change a value and re-run the notebook. `HYPER` holds the full-size configuration (the defaults of
-// the `lenet-mnist` experiment, `npm run experiment -- --list`); `CI` shrinks the run at CI size.
+// Plain data: change a value and re-run the notebook. `HYPER` is the full-size configuration: the defaults of the
+// `lenet-mnist` experiment (`src/experiments/lenetMnist.ts`, `npm run experiment -- --list`), and any key written
+// after them replaces a default. `CI` shrinks the run at CI size.
 
 // %%
+import { lenetMnist } from './src/experiments/lenetMnist';
+import { showPlot, showTable } from './src/plots';
+
 const RETRAIN = false; // true: train again even when results/lenet-mnist/ holds a finished run
 
 const HYPER = {
-  epochs: 12, // Adam, learning rate x0.1 at the milestones
-  batchSize: 128,
-  lr: 1e-3,
-  milestones: [8, 11],
-  seed: 1,
+  ...lenetMnist.defaults, // Adam, learning rate x0.1 at the milestones, the last training images held out for validation
 };
 // CI size: 2000 images, 3 epochs, seconds. Fewer steps leave batch norm's running statistics unsettled.
 const CI = { epochs: 3, limitTrain: 2000, limitTest: 500 };
+showTable(Object.entries(HYPER).map(([key, value]) => ({ key: key, value: JSON.stringify(value) })), { caption: 'HYPER: the full-size configuration' });
 
 // %% [markdown]
 // ## Data: MNIST
@@ -55,7 +56,6 @@ const CI = { epochs: 3, limitTrain: 2000, limitTest: 500 };
 // %%
 import { loadDataset } from './src/data';
 import { describeDataset, imageGrid, classCounts } from './src/notebook/data';
-import { showPlot, showTable } from './src/plots';
 
 const mnist = await loadDataset('mnist', bySize({ ci: { limitTrain: CI.limitTrain, limitTest: CI.limitTest }, full: {} }));
 console.log(describeDataset(mnist));
@@ -140,7 +140,7 @@ console.log('backward d/dx    =', Array.from(tf.grad((t: tf.Tensor) => binaryCon
 // %% [markdown]
 // ## What to tweak next
 //
-// - Set `HYPER.epochs` to 2 and re-run: a run whose configuration differs from the defaults trains into
+// - Add `epochs: 2` to `HYPER` and re-run: a run whose configuration differs from the defaults trains into
 //   `build/notebooks-runs/`, so `results/` is never overwritten from a notebook.
 // - Swap `'twn'` for any method of `METHOD_NAMES` (`./src/models`) in the summary cell to see its memory.
 // - Pass `['binary-weight', 'pow2-connect', 'inq']` to `beforeAfter`.

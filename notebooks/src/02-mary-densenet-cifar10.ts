@@ -26,39 +26,32 @@ console.log('notebook size: ' + size());
 // %% [markdown]
 // ## Hyperparameters
 //
-// `HYPER` is the code's DenseNet setup (the defaults of the `mary-densenet40-cifar10` experiment); a full run
-// is 195 epochs of DenseNet-40 over 50,000 images per prior: plan it for a machine with
-// `@tensorflow/tfjs-node-gpu`, not for the wasm backend.
+// `HYPER` starts from the defaults of the `mary-densenet40-cifar10` experiment
+// (`src/experiments/maryDensenetCifar10.ts`), which are the code's DenseNet setup: M = 3 levels per layer, both
+// priors, DenseNet-40 (3 dense blocks of 12 layers, growth rate 12), Adam with batch 64 for 195 epochs
+// (`train_densenet.py`), a linear learning-rate decay from `decayStart`, the KL weight warmed up from 0 to 1 over
+// `klWarmupEpochs`, gradients clamped to [-`clipValue`, `clipValue`], the code's initial log σ² of its DenseNet
+// layers. A key written after the defaults replaces one. A full run is 195 epochs of DenseNet-40 over 50,000
+// images per prior: plan it for a machine with `@tensorflow/tfjs-node-gpu`, not for the wasm backend.
 
 // %%
+import { maryDensenetCifar10 } from './src/experiments/maryDensenetCifar10';
+import { showPlot, showTable } from './src/plots';
+
 const RETRAIN = false; // true: train again even when results/mary-densenet40-cifar10/ holds a finished run
 
 const HYPER = {
-  M: 3, // levels per layer, as the paper's DenseNet figure
-  priors: ['spikeslab', 'gaussian'], // the paper's prior, and the Gaussian prior the published code wires up
-  depth: 40, // DenseNet-40: 3 dense blocks of (40 - 4) / 3 = 12 layers
-  growthRate: 12,
-  epochs: 195, // train_densenet.py
-  batchSize: 64,
-  lr: 5e-3, // Adam
-  decayStart: 50, // from epoch 50 the learning rate falls by decayPerEpoch each epoch
-  decayPerEpoch: 1e-5,
-  klWarmupEpochs: 15, // KL weight 0 -> 1 over the first 15 epochs
-  clipValue: 1, // gradients clamped to [-1, 1], as the code
-  logSigma2Init: -8, // as the code's DenseNet layers
-  slabWidth: 0.075,
-  mcSamples: 10,
-  seed: 1,
+  ...maryDensenetCifar10.defaults, // e.g. M: 2 after this line trains binary levels
 };
 // CI size: the smoke preset (a DenseNet-10, 2 epochs) on 128 generated images.
 const CI = { limitTrain: 128, limitTest: 64 };
+showTable(Object.entries(HYPER).map(([key, value]) => ({ key: key, value: JSON.stringify(value) })), { caption: 'HYPER: the full-size configuration' });
 
 // %% [markdown]
 // ## Data
 
 // %%
 import { cifarForNotebook, describeDataset, imageGrid, classCounts } from './src/notebook/data';
-import { showPlot, showTable } from './src/plots';
 
 const cifar = await cifarForNotebook(size(), { limitTrain: size() === 'ci' ? CI.limitTrain : undefined, limitTest: size() === 'ci' ? CI.limitTest : undefined });
 console.log(cifar.message);

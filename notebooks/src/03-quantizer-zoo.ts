@@ -32,26 +32,26 @@ console.log('notebook size: ' + size());
 
 // %% [markdown]
 // ## Hyperparameters
+//
+// `HYPER` starts from the defaults of the `zoo-mnist` experiment (`src/experiments/zooMnist.ts`, every key
+// documented there); a key written after them replaces one. `epochs` is per method (Adam, as nnabla's example),
+// `sqStageEpochs` per SQ ratio stage (50, 75, 87.5, 100 %), and the learning rate falls x0.1 at the
+// `milestones`. The `longRunMethods` (BinaryNet: binary activations learn slowly) train `longRunEpochs` instead,
+// with the milestones scaled. `modelOptions` gives BinaryNet wider convolutions (nnabla's binary LeNet has 16
+// conv1 maps) and slower batch-norm running averages (its sign thresholds are sensitive to them). INQ fixes half
+// of its free weights after each of the `inqEpochs` (nnabla: iterations 5000..9000).
 
 // %%
+import { zooMnist } from './src/experiments/zooMnist';
+import { showTable } from './src/plots';
+
 const RETRAIN = false; // true: train again even when results/zoo-mnist/ holds a finished run
 
 const HYPER = {
-  methods: ['fp', 'binary-connect', 'binary-net', 'binary-weight', 'fixed-point-connect', 'fixed-point-net', 'pow2-connect', 'pow2-net', 'inq', 'min-max', 'bwn', 'twn', 'sq-bwn', 'sq-twn'],
-  epochs: 5, // per method (Adam, as nnabla's example)
-  sqStageEpochs: 2, // per SQ ratio stage (50, 75, 87.5, 100 %)
-  batchSize: 128,
-  lr: 1e-3,
-  milestones: [3, 4], // learning rate x0.1
-  longRunMethods: ['binary-net'], // these train longRunEpochs instead (milestones scaled): binary activations learn slowly
-  longRunEpochs: 15,
-  // LeNet-5 options per method: BinaryNet gets wider convolutions (nnabla's binary LeNet has 16 conv1 maps) and
-  // slower BN running averages (its sign thresholds are sensitive to them)
-  modelOptions: { 'binary-net': { widths: { conv1: 16, conv2: 32 }, bnMomentum: 0.99 } },
-  inqEpochs: [1, 2, 3, 4, 5], // INQ fixes half of the free weights after each (nnabla: iterations 5000..9000)
-  seed: 1,
+  ...zooMnist.defaults, // e.g. methods: ['fp', 'binary-net', 'min-max'] after this line trains three methods
 };
 const CI = { limitTrain: 512, limitTest: 256 };
+showTable(Object.entries(HYPER).map(([key, value]) => ({ key: key, value: JSON.stringify(value) })), { caption: 'HYPER: the full-size configuration' });
 
 // %% [markdown]
 // ## Each quantizer's forward transfer curve
@@ -61,7 +61,7 @@ const CI = { limitTrain: 512, limitTest: 256 };
 // TWN on the channels it selects and the identity on the others (see 04-stochastic-quantization).
 
 // %%
-import { showPlot, showTable, curves, methodBars } from './src/plots';
+import { showPlot, curves, methodBars } from './src/plots';
 import { transferRows } from './src/notebook/quantizers';
 import { transferCurves } from './src/notebook/specs';
 

@@ -29,22 +29,23 @@ console.log('notebook size: ' + size());
 // %% [markdown]
 // ## Hyperparameters
 //
-// The SQ code's VGG-9 solver: SGD with momentum 0.9, learning rate 0.1, weight decay 1e-4, batch 100,
-// 100k iterations per stage with the rate x0.1 every 15k; here in epochs of the 50,000 training images.
+// `HYPER` starts from the defaults of the `sq-vgg9-cifar10` experiment (`src/experiments/cifarZoo.ts`), which
+// are the SQ code's VGG-9 solver: SGD with momentum 0.9, learning rate 0.1, weight decay 1e-4, batch 100,
+// 100k iterations per stage with the rate x0.1 every 15k, here in epochs of the 50,000 training images (200
+// epochs per single-stage method and per SQ stage, the step every 30); the prototxts mirror and crop 32 of 32,
+// so no shift. A key written after the defaults replaces one.
 
 // %%
+import { sqVgg9Cifar10 } from './src/experiments/cifarZoo';
+import { showTable } from './src/plots';
+
 const RETRAIN = false; // true: train again even when results/sq-vgg9-cifar10/ holds a finished run
 
 const HYPER = {
-  methods: ['fp', 'bwn', 'twn', 'sq-bwn', 'sq-twn'],
-  epochs: 200, // per single-stage method and per SQ stage (100k iterations of batch 100)
-  batchSize: 100,
-  optimizer: { name: 'sgd', lr: 0.1, momentum: 0.9, weightDecay: 1e-4 },
-  schedule: { name: 'step', stepSize: 30, gamma: 0.1 }, // 15k iterations = 30 epochs
-  augment: { padCrop: 0, flip: true }, // the prototxts mirror and crop 32 of 32: no shift
-  seed: 1,
+  ...sqVgg9Cifar10.defaults, // e.g. epochs: 20 after this line for a short schedule
 };
 const CI = { limitTrain: 48, limitTest: 48 };
+showTable(Object.entries(HYPER).map(([key, value]) => ({ key: key, value: JSON.stringify(value) })), { caption: 'HYPER: the full-size configuration' });
 
 // %% [markdown]
 // ## The roulette selection, illustrated
@@ -62,7 +63,7 @@ const CI = { limitTrain: 48, limitTest: 48 };
 // %%
 import { rouletteDemo, stageRows, stageBaselines } from './src/notebook/sq';
 import { scatter } from './src/notebook/specs';
-import { showPlot, showTable, sqStages } from './src/plots';
+import { showPlot, sqStages } from './src/plots';
 
 const demo = rouletteDemo({ channels: 16, ratio: 0.5, draws: 2000 });
 await showPlot(scatter({ rows: demo.rows, x: 'relativeError', y: 'probabilityQuantized', color: 'selection', colors: ['#e15759', '#4e79a7'], line: true, title: 'SQ at r = 50 %: probability that a channel is quantized', titles: { relativeError: 'relative BWN error e_c of the channel', probabilityQuantized: 'probability of being quantized' } }));

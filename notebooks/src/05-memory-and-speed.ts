@@ -24,11 +24,16 @@ console.log('notebook size: ' + size());
 
 // %% [markdown]
 // ## Hyperparameters
+//
+// Every model and every method the project registers (`MODEL_NAMES`, `METHOD_NAMES` in `src/models`); the
+// Bayesian M-ary models take M = 2, 3, 4 in place of methods. Replace a list with a few names to see fewer.
 
 // %%
-const MODELS = ['lenet5', 'vgg9', 'resnet20', 'resnet23', 'resnet56', 'densenet40'];
-const MARY_MODELS = ['mary-lenet5', 'mary-densenet40'];
-const METHODS = ['fp', 'binary-connect', 'binary-net', 'binary-weight', 'fixed-point-connect', 'fixed-point-net', 'pow2-connect', 'pow2-net', 'inq', 'min-max', 'bwn', 'twn', 'sq-bwn', 'sq-twn'];
+import { MODEL_NAMES, METHOD_NAMES } from './src/models';
+
+const MODELS = MODEL_NAMES.filter((m) => !m.startsWith('mary-'));
+const MARY_MODELS = MODEL_NAMES.filter((m) => m.startsWith('mary-'));
+const METHODS = [...METHOD_NAMES];
 const MS = [2, 3, 4];
 const TIMING = {
   lenetBatch: 256, // MNIST images per forward pass
@@ -120,4 +125,4 @@ showTable(resnetTimes, { caption: 'ResNet-20 (CIFAR, 32x32x3), batch ' + TIMING.
 //
 // - `TIMING.lenetBatch: 1`: latency instead of throughput; the quantizer's fixed cost per pass weighs more.
 // - Run with `QNNLAB_BACKEND=cpu` (restart the kernel) to compare backends; `npm run bench` measures training speed.
-// - Add a model of your own to `MODELS` after registering it in `src/models/index.ts`.
+// - A model of your own, registered in `src/models/index.ts`, joins `MODELS` by itself.

@@ -32,29 +32,24 @@ console.log('notebook size: ' + size());
 // %% [markdown]
 // ## Hyperparameters
 //
-// The defaults of `mary-robustness-mnist` (`npm run experiment -- --list`); with these values the committed run in
-// `results/mary-robustness-mnist/` is loaded instead of trained. At CI size the experiment's smoke preset replaces
-// the sizes (one epoch, M = 3 with the spike-and-slab prior, three rotations, two corruptions, 300 images).
+// `HYPER` starts from the defaults of `mary-robustness-mnist` (`src/experiments/maryRobustnessMnist.ts`,
+// `npm run experiment -- --list`); with these values the committed run in `results/mary-robustness-mnist/` is
+// loaded instead of trained. `recipes` are those of `src/bayes/recipes.ts`; `mcSamples` is the number of weight
+// samples of the Bayesian predictive and of passes of MC dropout; with several `dropoutRates` the one with the
+// lowest validation NLL is evaluated. At CI size the experiment's smoke preset replaces the sizes (one epoch, M = 3
+// with the spike-and-slab prior, three rotations, two corruptions, 300 images).
 
 // %%
+import { maryRobustnessMnist } from './src/experiments/maryRobustnessMnist';
+import { showTable } from './src/plots';
+
 const RETRAIN = false; // true: train (and evaluate) again even when results/mary-robustness-mnist/ holds a finished run
 
 const HYPER = {
-  models: ['fp', 'twn', 'ste-noprior', 'mc-dropout', 'ensemble', 'bayesian'],
-  recipes: ['qnnlab', 'paper'], // src/bayes/recipes.ts
-  Ms: [2, 3],
-  priors: ['spikeslab', 'gaussian'],
-  mcSamples: 10, // weight samples of the Bayesian predictive, passes of MC dropout
-  dropoutRates: [0.25], // several: the one with the lowest validation NLL is evaluated
-  ensembleSeeds: [1, 2, 3, 4, 5],
-  rotations: [0, 15, 30, 45, 60, 75, 90, 105, 120, 135, 150, 165, 180],
-  corruptions: ['gaussian-noise', 'shot-noise', 'gaussian-blur', 'contrast', 'brightness'],
-  severities: [1, 2, 3, 4, 5],
-  oodSets: ['fashion-mnist', 'uniform-noise'],
-  eceBins: 15,
-  reuseFrom: ['results/mary-lenet-mnist-qnnlab', 'results/mary-lenet-mnist-paper', 'results/mary-lenet-mnist-ablation'],
+  ...maryRobustnessMnist.defaults, // e.g. recipes: ['qnnlab'] after this line evaluates one recipe's nets
 };
 const CI = { mcSamples: 2 };
+showTable(Object.entries(HYPER).map(([key, value]) => ({ key: key, value: JSON.stringify(value) })), { caption: 'HYPER: the full-size configuration' });
 
 // %% [markdown]
 // ## Training (or loading) and evaluating
@@ -101,7 +96,6 @@ await showFigure(run, 'reliability');
 // the MNIST test set by each score (1 = perfect separation, 0.5 = chance).
 
 // %%
-import { showTable } from './src/plots';
 import { robustnessTable, sigmaTable } from './src/notebook/robustness';
 
 await showFigure(run, 'entropy');
