@@ -291,6 +291,31 @@ export class CompiledModel {
     }
     return this.mod.f32(cur, batch * this.outLen).slice();
   }
+
+  /**
+   * Milliseconds per step (the median of `reps` runs of the whole net, each step timed with `now`), for
+   * breakdowns; `now` defaults to performance.now.
+   */
+  profile(x: Float32Array, batch: number, reps = 5, now: () => number = () => performance.now()): { name: string; kernel: string; ms: number }[] {
+    this.predict(x, batch);
+    const ws = this.workspace(batch);
+    const times = this.steps.map(() => [] as number[]);
+    for (let r = 0; r < reps; r++) {
+      this.mod.f32(ws.input, x.length).set(x);
+      let cur = ws.input;
+      this.steps.forEach((s, k) => {
+        const out = cur === ws.bufs[0] ? ws.bufs[1] : ws.bufs[0];
+        const t0 = now();
+        s.run(batch, cur, out, ws);
+        times[k].push(now() - t0);
+        cur = out;
+      });
+    }
+    return this.steps.map((s, k) => {
+      const t = times[k].sort((a, b) => a - b);
+      return { name: s.info.name, kernel: s.info.kernel, ms: t[Math.floor(t.length / 2)] };
+    });
+  }
 }
 
 interface State {
