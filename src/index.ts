@@ -38,7 +38,7 @@ export { initEngine, engineInfo } from './engine';
 export type { EngineInfo, BackendChoice } from './engine';
 export { buildModel, MODEL_NAMES, METHOD_NAMES, methodOptions, methodPreset, allMethods } from './models';
 export type { ModelName, ModelOptionsByName, MethodName, MethodPreset, MethodModelOptions } from './models';
-export { makeQuantizer, quantizerNames } from './quantizers';
+export { makeQuantizer, quantizerNames, quantizerOptionsError } from './quantizers';
 export type { Quantizer, QuantizerSpec } from './quantizers';
 export { summary, formatSummary } from './summary';
 export type { ModelSummary, LayerSummary } from './summary';

@@ -3,7 +3,10 @@ import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { initEngine } from '../src/engine';
-import { FlipRatio, makeQuantizer, quantizerNames, quantizers } from '../src/quantizers';
+import {
+  FlipRatio, describeOption, makeQuantizer, quantizerDefaults, quantizerDescriptor, quantizerDescriptors, quantizerNames,
+  quantizerOptionNames, quantizerOptionsError, quantizers,
+} from '../src/quantizers';
 import type { AddWeight, QuantizerSpec } from '../src/quantizers';
 
 const arr = (t: tf.Tensor): number[] => Array.from(t.dataSync());
@@ -139,6 +142,80 @@ describe('makeQuantizer', () => {
       [{ name: 'inq', options: { gradient: 'none' } }, /unknown gradient/],
     ];
     for (const [spec, re] of bad) assert.throws(() => makeQuantizer(spec), re, JSON.stringify(spec));
+  });
+});
+
+describe('descriptors: one source for defaults, option names and checks', () => {
+  it('every registry name has a descriptor whose option table gives the option names', () => {
+    for (const name of quantizerNames) {
+      const d = quantizerDescriptor(name);
+      assert.ok(d.name === name || d.aliases?.includes(name), name);
+      assert.ok(d.description.length > 20 && d.source.length > 0, name);
+      assert.deepEqual(quantizerOptionNames(name), Object.keys(d.options), name);
+      for (const spec of Object.values(d.options)) assert.ok(spec.description.length > 5 && describeOption(spec).length > 0);
+    }
+    assert.deepEqual(quantizerDescriptors.map((d) => d.name).filter((n) => n !== 'identity').sort(), Object.keys(quantizers).sort());
+    assert.deepEqual(quantizerOptionNames('fixedPoint'), ['bits', 'delta', 'signed', 'steFineGrained']);
+  });
+
+  it('the defaults an omitted option means', () => {
+    assert.deepEqual(quantizerDefaults('fixedPoint'), { bits: 8, delta: 2 ** -4, signed: true, steFineGrained: true });
+    assert.deepEqual(quantizerDefaults('minMax', ['qrMin', 'qrMax', 'qlMin', 'qlMax']), { qrMin: -6, qrMax: 6, qlMin: 0, qlMax: 255 });
+    assert.deepEqual(quantizerDefaults('minMax', ['eps', 'decay']), { eps: 0.01, decay: 0.999 });
+    assert.deepEqual(quantizerDefaults('inq'), { numBits: 4, schedule: [5000, 6000, 7000, 8000, 9000], selection: 'largestAbs', seed: 0, gradient: 'free' });
+    assert.equal(quantizerDefaults('stochasticQuantization').ratio, 0.5);
+    assert.equal(quantizerDefaults('binaryConnect').evalMode, 'sign', 'deterministic: evaluated with the signs');
+    assert.throws(() => quantizerDefaults('pow2', ['bit']), /Unknown option 'bit' for quantizer 'pow2'/);
+    assert.throws(() => quantizerDefaults('nope'), /Unknown quantizer "nope"/);
+  });
+
+  it('the pure functions and the registry use the same defaults', () => {
+    const x = tf.randomNormal([6, 5], 0, 2, 'float32', 8);
+    const pure: Array<[string, (t: tf.Tensor, o?: Record<string, unknown>) => tf.Tensor]> = [
+      ['binaryTanh', (t, o) => quantizers.binaryTanh(t, o)],
+      ['binaryWeight', (t, o) => quantizers.binaryWeight(t, o)],
+      ['ternaryWeight', (t, o) => quantizers.ternaryWeight(t, o)],
+      ['fixedPoint', (t, o) => quantizers.fixedPoint(t, o)],
+      ['pow2', (t, o) => quantizers.pow2(t, o)],
+      ['minMax', (t, o) => quantizers.minMax(t, o)],
+    ];
+    for (const [name, f] of pure) {
+      const defaults = quantizerDefaults(name);
+      for (const k of ['xMinMax', 'ema', 'decay']) delete defaults[k]; // the stateful quantizer's own options
+      const implicit = arr(f(x));
+      assert.deepEqual(arr(f(x, defaults)), implicit, `${name}: no options = the descriptor's defaults`);
+      assert.deepEqual(arr(makeQuantizer({ name }).quantizedValue!(x)), implicit, `${name}: makeQuantizer without options`);
+    }
+    x.dispose();
+  });
+
+  it('quantizerOptionsError: null for what makeQuantizer accepts, its message for what it refuses, no tensors', () => {
+    const before = tf.memory().numTensors;
+    for (const [spec] of CASES) assert.equal(quantizerOptionsError(spec.name, spec.options), null, JSON.stringify(spec));
+    const bad: Array<[QuantizerSpec, RegExp | null]> = [
+      [{ name: 'ternary' }, /Unknown quantizer "ternary". Valid names: .*ternaryWeight/],
+      [{ name: 'fixedPoint', options: { bit: 8 } }, /Unknown option 'bit' for quantizer 'fixedPoint'. Valid options: bits, delta, signed, steFineGrained\./],
+      [{ name: 'fixedPoint', options: { delta: 0 } }, /^fixedPoint: option 'delta' must be a number > 0, got 0\.$/],
+      [{ name: 'fixedPoint', options: { bits: 1 } }, /^fixedPoint: bits must be an integer >= 2, got 1\.$/],
+      [{ name: 'pow2', options: { bits: 2, withZero: false } }, null],
+      [{ name: 'pow2', options: { bits: 1, withZero: false } }, /pow2: bits must be an integer >= 2, got 1/],
+      [{ name: 'minMax', options: { qrMin: 1, qrMax: 1 } }, /minMax: option 'qrMax' must be a number > 1, got 1\./],
+      [{ name: 'minMax', options: { decay: 1.5 } }, /minMax: option 'decay' must be a number in \[0, 1\], got 1.5\./],
+      [{ name: 'stochasticQuantization', options: { ratio: 50 } }, /ratio must be a number in \[0, 1\].*percent/],
+      [{ name: 'inq', options: { schedule: [100, -1] } }, /inq: schedule must be a non-empty list of step numbers \(integers >= 0\), got \[100,-1\]/],
+      [{ name: 'binaryConnect', options: { evalMode: 'sample' } }, /binaryConnect: unknown evalMode "sample"; use one of 'real', 'sign'/],
+      [{ name: 'binaryTanh', options: 'strict' as unknown as Record<string, unknown> }, /options must be an object/],
+    ];
+    for (const [spec, re] of bad) {
+      const msg = quantizerOptionsError(spec.name, spec.options);
+      if (re === null) {
+        assert.equal(msg, null, JSON.stringify(spec));
+        continue;
+      }
+      assert.match(msg ?? '', re, JSON.stringify(spec));
+      assert.throws(() => makeQuantizer(spec), (e: Error) => e.message === msg, 'makeQuantizer throws the same message');
+    }
+    assert.equal(tf.memory().numTensors, before);
   });
 });
 

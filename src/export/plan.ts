@@ -21,8 +21,9 @@ import { VariationalConv2D } from '../bayes/variationalConv2d';
 import { QuantKernelLayer } from '../layers/quantKernelLayer';
 import { QuantConv2D } from '../layers/quantConv2d';
 import { allLayers } from '../layers/utils';
-import { minMaxLevels, minMaxParams } from '../quantizers/minMax';
+import { minMaxParams } from '../quantizers/minMax';
 import { MinMaxQuantizer } from '../quantizers/minMaxQuantizer';
+import { quantizerNames, resolveQuantizerOptions } from '../quantizers/registry';
 import { SqQuantizer } from '../quantizers/sqQuantizer';
 import type { Quantizer } from '../quantizers/types';
 import { channelsOf } from './codebooks';
@@ -68,9 +69,9 @@ function floatTensor(name: string, t: tf.Tensor, source: string): PlannedTensor 
 
 /** The code book a quantizer's values call for (the encoder checks it against the values); null for an unknown quantizer. */
 export function requestFor(q: Quantizer): CodebookRequest | null {
-  const o = (q.spec.options ?? {}) as Record<string, unknown>;
-  const bool = (k: string, d: boolean) => (typeof o[k] === 'boolean' ? (o[k] as boolean) : d);
-  const num = (k: string, d: number) => (typeof o[k] === 'number' ? (o[k] as number) : d);
+  if (!quantizerNames.includes(q.spec.name)) return null;
+  // Every option with its default filled in, from the quantizer's descriptor.
+  const o = resolveQuantizerOptions(q.spec.name, q.spec.options ?? {});
   switch (q.spec.name) {
     case 'binaryConnect':
     case 'binaryTanh':
@@ -81,7 +82,7 @@ export function requestFor(q: Quantizer): CodebookRequest | null {
     case 'binaryWeight':
       return { kind: 'binary', scales: 'channel' };
     case 'ternaryWeight':
-      return { kind: 'ternary', scales: bool('perChannel', true) ? 'channel' : 'tensor' };
+      return { kind: 'ternary', scales: o.perChannel ? 'channel' : 'tensor' };
     // SQ: the scales as BWN / TWN, and before the last stage (ratio < 1) the channels left in full precision
     // in float32, where summary() counts every weight at 1 / 2 bits.
     case 'stochasticQuantization': {
@@ -92,16 +93,15 @@ export function requestFor(q: Quantizer): CodebookRequest | null {
       return { kind, scales: 'channel', fullPrecisionChannels };
     }
     case 'fixedPoint':
-      return { kind: 'fixed-point', bits: q.bits, delta: num('delta', 2 ** -4), signed: bool('signed', true) };
+      return { kind: 'fixed-point', bits: q.bits, delta: o.delta as number, signed: o.signed as boolean };
     case 'pow2':
-      return { kind: 'pow2', bits: q.bits, m: num('m', 1), signed: bool('signed', true), withZero: bool('withZero', true) };
+      return { kind: 'pow2', bits: q.bits, m: o.m as number, signed: o.signed as boolean, withZero: o.withZero as boolean };
     case 'inq':
       return { kind: 'inq', bits: q.bits };
     case 'minMax': {
       if (!(q instanceof MinMaxQuantizer)) break;
-      const { qlMin, qlMax, eps } = minMaxLevels(o as { qlMin?: number; qlMax?: number; eps?: number });
       const [lo, hi] = q.rangeVariables();
-      const p = minMaxParams(lo, hi, qlMin, qlMax, eps);
+      const p = minMaxParams(lo, hi, o.qlMin as number, o.qlMax as number, o.eps as number);
       const scale = p.scale.dataSync()[0];
       const offset = p.qrMin.dataSync()[0];
       tf.dispose([p.scale, p.qrMin, p.qrMax, p.zeroPoint]);

@@ -12,6 +12,7 @@
  * initialised to [-2, 2] for weights and [-6, 6] for activations. nnabla's fixed-point, pow2 and min-max
  * layers quantize the bias with the kernel's settings, hence `biasQuantizer`.
  */
+import { quantizerDefaults } from '../quantizers/registry';
 import type { QuantizerSpec } from '../quantizers/types';
 import type { ActivationPlacement } from './common';
 
@@ -42,11 +43,19 @@ export interface MethodModelOptions {
 const NNABLA = 'sony/nnabla-examples compression/cifar10/quantization/models.py';
 const SQ = 'dongyp13/Stochastic-Quantization (Caffe), Dong et al. BMVC 2017, arXiv 1708.01001';
 
-const FIXED_POINT: QuantizerSpec = { name: 'fixedPoint', options: { bits: 8, delta: 2 ** -4 } };
-const POW2_WEIGHT: QuantizerSpec = { name: 'pow2', options: { bits: 8, m: 1, signed: true, withZero: false } };
-const POW2_ACT: QuantizerSpec = { name: 'pow2', options: { bits: 8, m: 1, signed: true, withZero: true } };
-const MIN_MAX_WEIGHT: QuantizerSpec = { name: 'minMax', options: { qlMin: 0, qlMax: 255, qrMin: -2, qrMax: 2 } };
-const MIN_MAX_ACT: QuantizerSpec = { name: 'minMax', options: { qlMin: 0, qlMax: 255, qrMin: -6, qrMax: 6 } };
+/**
+ * A spec that states some of the quantizer's defaults explicitly (they are the nnabla example's settings, and a
+ * preset should say what it uses) plus its own settings.
+ */
+function preset(name: string, defaults: readonly string[], settings: Record<string, unknown> = {}): QuantizerSpec {
+  return { name, options: { ...quantizerDefaults(name, defaults), ...settings } };
+}
+
+const FIXED_POINT = preset('fixedPoint', ['bits', 'delta']); // 8 bits, delta 2^-4
+const POW2_WEIGHT = preset('pow2', ['bits', 'm', 'signed'], { withZero: false }); // 8 bits, m = 1
+const POW2_ACT = preset('pow2', ['bits', 'm', 'signed', 'withZero']); // with zero
+const MIN_MAX_WEIGHT = preset('minMax', ['qlMin', 'qlMax'], { qrMin: -2, qrMax: 2 }); // 0..255
+const MIN_MAX_ACT = preset('minMax', ['qlMin', 'qlMax', 'qrMin', 'qrMax']); // 0..255, [-6, 6]
 
 const PRESETS: Record<MethodName, Omit<MethodPreset, 'name'>> = {
   'fp': {
@@ -93,7 +102,7 @@ const PRESETS: Record<MethodName, Omit<MethodPreset, 'name'>> = {
     source: `${NNABLA} (pow2_net, n = 8, m = 1)`,
   },
   'inq': {
-    kernelQuantizer: { name: 'inq', options: { numBits: 4, schedule: [5000, 6000, 7000, 8000, 9000], selection: 'largestAbs' } },
+    kernelQuantizer: preset('inq', ['numBits', 'schedule', 'selection']), // 4 bits, steps 5000..9000, largest |w| first
     activationQuantizer: null, biasQuantizer: null,
     description: 'Incremental network quantization: half of the free weights fixed to powers of two (4 bits) at steps 5000..9000.',
     source: `${NNABLA} (inq, PF.inq_* num_bits = 4); Zhou et al. ICLR 2017, arXiv 1702.03044`,

@@ -32,7 +32,7 @@ const TRANSFERS: Array<{ name: string; f: (x: tf.Tensor) => tf.Tensor }> = [
   { name: 'fixed-point-connect', f: (x) => fixedPointValues(x, presetOptions('fixed-point-connect')) },
   { name: 'pow2-connect', f: (x) => pow2Values(x, presetOptions('pow2-connect')) },
   { name: 'pow2-net', f: (x) => pow2Values(x, presetOptions('pow2-net', 'activation')) }, // activations: with a zero
-  { name: 'inq', f: (x) => inqQuantizeValues(x, (presetOptions('inq').numBits as number) ?? 4) },
+  { name: 'inq', f: (x) => inqQuantizeValues(x, presetOptions('inq').numBits as number | undefined) },
   { name: 'min-max', f: (x) => minMaxValues(x, presetOptions('min-max') as Parameters<typeof minMaxValues>[1]) },
 ];
 

@@ -34,7 +34,6 @@ export function rouletteDemo(opts: RouletteDemoOptions = {}): { rows: Row[]; err
   const fanIn = opts.fanIn ?? 144;
   const ratio = opts.ratio ?? 0.5;
   const draws = opts.draws ?? 2000;
-  const base = opts.base ?? 'bwn';
   const rng = new Rng(opts.seed ?? 7);
   const gauss = () => Math.sqrt(-2 * Math.log(1 - rng.next())) * Math.cos(2 * Math.PI * rng.next());
   const values = new Float32Array(fanIn * C);
@@ -45,7 +44,7 @@ export function rouletteDemo(opts: RouletteDemoOptions = {}): { rows: Row[]; err
     }
   }
   const kernel = tf.tensor2d(values, [fanIn, C]);
-  const q = sqBaseValues(kernel, { base });
+  const q = sqBaseValues(kernel, { base: opts.base }); // undefined: the quantizer's default
   const errors = Array.from(sqRelativeErrors(kernel, q));
   q.dispose();
   const rules: Array<{ rule: SqRule; label: string }> = [
@@ -57,7 +56,7 @@ export function rouletteDemo(opts: RouletteDemoOptions = {}): { rows: Row[]; err
     const counts = new Array<number>(C).fill(0);
     const drawRng = new Rng((opts.seed ?? 7) + 1);
     for (let d = 0; d < draws; d++) {
-      const mask = sqSelect(errors, ratio, { rule, g: opts.g ?? 'linear', rng: drawRng });
+      const mask = sqSelect(errors, ratio, { rule, g: opts.g, rng: drawRng });
       for (let c = 0; c < C; c++) counts[c] += mask[c];
     }
     for (let c = 0; c < C; c++) rows.push({ selection: label, channel: c, relativeError: errors[c], probabilityQuantized: counts[c] / draws });

@@ -10,21 +10,23 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { Rng } from '../util/random';
+import { defineQuantizer } from './descriptor';
+import { FunctionQuantizer } from './functionQuantizer';
 import { customOp, signWithZero } from './ops';
-import { checkNumber } from './options';
+import { type OptionInput, optionTable, readOption } from './options';
 
-export interface BinaryConnectOptions {
-  /** Stochastic binarization with the hard-sigmoid probability (default false: deterministic sign). */
-  stochastic?: boolean;
-  /** Seed for the stochastic draw (used as is: the same seed gives the same draw). */
-  seed?: number;
+/** The options of the pure function `binaryConnect`. */
+export const BINARY_CONNECT_OPTIONS = optionTable({
+  stochastic: { kind: 'boolean', default: false, description: 'Stochastic binarization with the hard-sigmoid probability (false: deterministic sign).' },
+  seed: { kind: 'number', integer: true, description: 'Seed for the stochastic draw (used as is: the same seed gives the same draw).' },
+  zeroTo: { kind: 'number', default: 1, description: "Value of sign(0) (nnabla's `quantize_zero_to`). Deterministic mode only." },
+  clipValue: { kind: 'number', above: 0, description: "If set, Larq-style clipped STE: gradient dy where |x| <= clipValue, else 0. Unset: full STE." },
+});
+
+export type BinaryConnectOptions = OptionInput<typeof BINARY_CONNECT_OPTIONS> & {
   /** Generator for the stochastic draw; each call takes a fresh seed from it. Preferred over `seed`. */
   rng?: Rng;
-  /** Value of sign(0) (default +1, nnabla's `quantize_zero_to`). Deterministic mode only. */
-  zeroTo?: number;
-  /** If set, Larq-style clipped STE: gradient dy where |x| <= clipValue, else 0. Default: full STE. */
-  clipValue?: number;
-}
+};
 
 /** hard_sigmoid(x) = clip((x + 1) / 2, 0, 1): BinaryConnect's probability of +1. */
 export function hardSigmoid(x: tf.Tensor): tf.Tensor {
@@ -33,13 +35,13 @@ export function hardSigmoid(x: tf.Tensor): tf.Tensor {
 
 function drawSeed(options: BinaryConnectOptions): number {
   if (options.rng) return options.rng.nextSeed();
-  if (options.seed !== undefined) return checkNumber('binaryConnect', 'seed', options.seed, { integer: true });
+  if (options.seed !== undefined) return readOption('binaryConnect', BINARY_CONNECT_OPTIONS, 'seed', options.seed) as number;
   throw new Error('binaryConnect: stochastic binarization needs a `seed` or an `rng` (for reproducibility).');
 }
 
 /** The binarized values (no gradient). */
 export function binaryConnectValues(x: tf.Tensor, options: BinaryConnectOptions = {}): tf.Tensor {
-  if (!options.stochastic) return signWithZero(x, options.zeroTo ?? 1);
+  if (!options.stochastic) return signWithZero(x, options.zeroTo ?? BINARY_CONNECT_OPTIONS.zeroTo.default);
   const seed = drawSeed(options);
   return tf.tidy(() => {
     const u = tf.randomUniform(x.shape, 0, 1, 'float32', seed);
@@ -54,7 +56,7 @@ export function binaryConnectValues(x: tf.Tensor, options: BinaryConnectOptions 
  */
 export function binaryConnect(x: tf.Tensor, options: BinaryConnectOptions = {}): tf.Tensor {
   const clip = options.clipValue;
-  if (clip !== undefined) checkNumber('binaryConnect', 'clipValue', clip, { above: 0 });
+  readOption('binaryConnect', BINARY_CONNECT_OPTIONS, 'clipValue', clip);
   return customOp([x], ([xt], save) => {
     if (clip !== undefined) save([xt]);
     return {
@@ -64,3 +66,33 @@ export function binaryConnect(x: tf.Tensor, options: BinaryConnectOptions = {}):
     };
   });
 }
+
+/**
+ * The registry entry: the pure function's options with `seed` defaulting to 0, and `evalMode` (BinaryConnect
+ * §2.6: the stochastic variant is evaluated with the real-valued weights).
+ */
+export const binaryConnectDescriptor = defineQuantizer({
+  name: 'binaryConnect',
+  description: 'Weights binarized to sign(x) in {-1, +1} (sign(0) = +1), or +1 with probability hard_sigmoid(x); full straight-through gradient.',
+  source: 'Courbariaux, Bengio & David, NIPS 2015, arXiv 1511.00363; nnabla binary_connect_affine.cpp',
+  options: {
+    ...BINARY_CONNECT_OPTIONS,
+    seed: { ...BINARY_CONNECT_OPTIONS.seed, default: 0 },
+    evalMode: {
+      kind: 'choice', choices: ['real', 'sign'], default: (o) => (o.stochastic ? 'real' : 'sign'),
+      description: "Evaluation weights: 'real' (the latent weights; default when stochastic) or 'sign' (default when deterministic).",
+    },
+  },
+  make: (spec, o) => {
+    const { stochastic, zeroTo, clipValue, evalMode } = o;
+    const rng = new Rng(o.seed);
+    const evalValue = (x: tf.Tensor) => (evalMode === 'real' ? x.clone() : binaryConnectValues(x, { zeroTo }));
+    return new FunctionQuantizer(spec, 1,
+      (x, training) => {
+        if (!stochastic) return binaryConnect(x, { zeroTo, clipValue });
+        if (training) return binaryConnect(x, { stochastic: true, rng, clipValue });
+        return evalValue(x);
+      },
+      (latent) => (stochastic ? evalValue(latent) : binaryConnectValues(latent, { zeroTo })));
+  },
+});

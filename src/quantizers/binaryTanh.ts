@@ -10,15 +10,17 @@
  * |x| = clip_value (|x| <= 1); `inclusive: true` gives that variant. Default = nnabla (strict).
  */
 import * as tf from '@tensorflow/tfjs';
+import { defineQuantizer } from './descriptor';
+import { FunctionQuantizer } from './functionQuantizer';
 import { customOp } from './ops';
-import { checkNumber } from './options';
+import { type OptionInput, optionTable, resolveOptions } from './options';
 
-export interface BinaryTanhOptions {
-  /** Half-width of the window where the gradient passes (default 1, the hard-tanh range). */
-  clipValue?: number;
-  /** Pass the gradient at |x| = clipValue too (Larq's ste_sign). Default false (nnabla: strict). */
-  inclusive?: boolean;
-}
+export const BINARY_TANH_OPTIONS = optionTable({
+  clipValue: { kind: 'number', default: 1, above: 0, description: 'Half-width of the window where the gradient passes (1: the hard-tanh range).' },
+  inclusive: { kind: 'boolean', default: false, description: "Pass the gradient at |x| = clipValue too (Larq's ste_sign); false: strict, as nnabla." },
+});
+
+export type BinaryTanhOptions = OptionInput<typeof BINARY_TANH_OPTIONS>;
 
 /** +1 where x > 0, else -1 (no gradient). */
 export function binaryTanhValues(x: tf.Tensor): tf.Tensor {
@@ -30,8 +32,7 @@ export function binaryTanhValues(x: tf.Tensor): tf.Tensor {
  * @example binaryTanh(tf.tensor([-2, -0.5, 0, 0.5, 1])) // [-1, -1, -1, 1, 1]; gradient [0, 1, 1, 1, 0]
  */
 export function binaryTanh(x: tf.Tensor, options: BinaryTanhOptions = {}): tf.Tensor {
-  const clip = checkNumber('binaryTanh', 'clipValue', options.clipValue ?? 1, { above: 0 });
-  const inclusive = options.inclusive ?? false;
+  const { clipValue: clip, inclusive } = resolveOptions('binaryTanh', BINARY_TANH_OPTIONS, options);
   return customOp([x], ([xt], save) => {
     save([xt]);
     return {
@@ -44,3 +45,11 @@ export function binaryTanh(x: tf.Tensor, options: BinaryTanhOptions = {}): tf.Te
     };
   });
 }
+
+export const binaryTanhDescriptor = defineQuantizer({
+  name: 'binaryTanh',
+  description: 'Activations binarized to +1 where x > 0, else -1; gradient dy where |x| < clipValue (hard-tanh STE).',
+  source: 'Courbariaux, Hubara, Soudry, El-Yaniv & Bengio 2016, arXiv 1602.02830; nnabla binary_tanh.hpp',
+  options: BINARY_TANH_OPTIONS,
+  make: (spec, o) => new FunctionQuantizer(spec, 1, (x) => binaryTanh(x, o), (l) => binaryTanhValues(l)),
+});

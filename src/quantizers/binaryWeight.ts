@@ -18,12 +18,16 @@
  * option. (Older nnabla versions created `Sign(-1.0)`, i.e. sign(0) = -1; `zeroTo: -1` reproduces them.)
  */
 import * as tf from '@tensorflow/tfjs';
+import { defineQuantizer } from './descriptor';
+import { FunctionQuantizer } from './functionQuantizer';
 import { customOp, fanInAxes, signWithZero } from './ops';
+import { type OptionInput, optionTable } from './options';
 
-export interface BinaryWeightOptions {
-  /** Value of sign(0) (default +1). */
-  zeroTo?: number;
-}
+export const BINARY_WEIGHT_OPTIONS = optionTable({
+  zeroTo: { kind: 'number', default: 1, description: 'Value of sign(0).' },
+});
+
+export type BinaryWeightOptions = OptionInput<typeof BINARY_WEIGHT_OPTIONS>;
 
 /** alpha per output channel: mean |w| over the fan-in axes, kept as broadcastable dims ([1, out], [1,1,1,out]). */
 export function binaryWeightScale(w: tf.Tensor): tf.Tensor {
@@ -32,7 +36,7 @@ export function binaryWeightScale(w: tf.Tensor): tf.Tensor {
 
 /** alpha * sign(w) (no gradient). */
 export function binaryWeightValues(w: tf.Tensor, options: BinaryWeightOptions = {}): tf.Tensor {
-  return tf.tidy(() => tf.mul(binaryWeightScale(w), signWithZero(w, options.zeroTo ?? 1)));
+  return tf.tidy(() => tf.mul(binaryWeightScale(w), signWithZero(w, options.zeroTo ?? BINARY_WEIGHT_OPTIONS.zeroTo.default)));
 }
 
 /**
@@ -45,3 +49,11 @@ export function binaryWeight(w: tf.Tensor, options: BinaryWeightOptions = {}): t
     gradFunc: (dy) => tf.clone(dy),
   }));
 }
+
+export const binaryWeightDescriptor = defineQuantizer({
+  name: 'binaryWeight',
+  description: 'BWN: alpha_c * sign(w), alpha_c = mean |w| over the fan-in of output channel c; plain STE (no gradient through alpha).',
+  source: 'Rastegari, Ordonez, Redmon & Farhadi, ECCV 2016, arXiv 1603.05279; nnabla binary_weight_affine.cpp',
+  options: BINARY_WEIGHT_OPTIONS,
+  make: (spec, o) => new FunctionQuantizer(spec, 1, (x) => binaryWeight(x, o), (l) => binaryWeightValues(l, o), tf.sign),
+});

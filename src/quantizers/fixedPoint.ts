@@ -17,19 +17,22 @@
  * Signed quantization needs n >= 2 (one bit is the sign), as nnabla checks.
  */
 import * as tf from '@tensorflow/tfjs';
+import { defineQuantizer } from './descriptor';
+import { FunctionQuantizer } from './functionQuantizer';
 import { customOp, roundHalfAwayFromZero } from './ops';
-import { checkBits, checkNumber } from './options';
+import { type OptionInput, optionTable, readOption } from './options';
 
-export interface FixedPointOptions {
-  /** Bit width n (default 8), sign bit included when signed. */
-  bits?: number;
-  /** Step delta (default 2^-4, the nnabla example's). */
-  delta?: number;
-  /** Signed range (default true). */
-  signed?: boolean;
-  /** Cut the gradient outside [min, max] (default true). */
-  steFineGrained?: boolean;
-}
+export const FIXED_POINT_OPTIONS = optionTable({
+  bits: {
+    kind: 'bits', default: 8, min: (o) => (o.signed ? 2 : 1),
+    description: 'Bit width n, sign bit included when signed (signed: n >= 2).',
+  },
+  delta: { kind: 'number', default: 2 ** -4, above: 0, description: "Step delta (2^-4: the nnabla example's)." },
+  signed: { kind: 'boolean', default: true, description: 'Signed range [-max, max]; false: [0, max].' },
+  steFineGrained: { kind: 'boolean', default: true, description: 'Cut the gradient outside [min, max]; false: dy everywhere.' },
+});
+
+export type FixedPointOptions = OptionInput<typeof FIXED_POINT_OPTIONS>;
 
 export interface FixedPointRange {
   min: number;
@@ -39,9 +42,9 @@ export interface FixedPointRange {
 
 /** The representable range [min, max] and step for these options (validates them). */
 export function fixedPointRange(options: FixedPointOptions = {}): FixedPointRange {
-  const signed = options.signed ?? true;
-  const bits = checkBits('fixedPoint', options.bits ?? 8, signed ? 2 : 1);
-  const delta = checkNumber('fixedPoint', 'delta', options.delta ?? 2 ** -4, { above: 0 });
+  const signed = options.signed ?? FIXED_POINT_OPTIONS.signed.default;
+  const bits = readOption('fixedPoint', FIXED_POINT_OPTIONS, 'bits', options.bits, { signed });
+  const delta = readOption('fixedPoint', FIXED_POINT_OPTIONS, 'delta', options.delta);
   const n = signed ? bits - 1 : bits;
   const max = (2 ** n - 1) * delta;
   return { min: signed ? -max : 0, max, delta };
@@ -64,7 +67,7 @@ export function fixedPointValues(x: tf.Tensor, options: FixedPointOptions = {}):
  */
 export function fixedPoint(x: tf.Tensor, options: FixedPointOptions = {}): tf.Tensor {
   const { min, max } = fixedPointRange(options);
-  const fine = options.steFineGrained ?? true;
+  const fine = options.steFineGrained ?? FIXED_POINT_OPTIONS.steFineGrained.default;
   return customOp([x], ([xt], save) => {
     if (fine) save([xt]);
     return {
@@ -77,3 +80,11 @@ export function fixedPoint(x: tf.Tensor, options: FixedPointOptions = {}): tf.Te
     };
   });
 }
+
+export const fixedPointDescriptor = defineQuantizer({
+  name: 'fixedPoint',
+  description: 'Uniform n-bit quantization with step delta, rounding half away from zero, clipped to the range; STE inside the range.',
+  source: 'nnabla F.fixed_point_quantize (fixed_point_quantize.cpp); Courbariaux, Bengio & David 2014; Gupta et al. 2015',
+  options: FIXED_POINT_OPTIONS,
+  make: (spec, o) => new FunctionQuantizer(spec, o.bits, (x) => fixedPoint(x, o), (l) => fixedPointValues(l, o)),
+});

@@ -3,6 +3,7 @@
  * straight-through gradient), `quantizedValue` the same values without taping a gradient.
  */
 import * as tf from '@tensorflow/tfjs';
+import { defineQuantizer } from './descriptor';
 import type { Quantizer, QuantizerSpec } from './types';
 
 export class FunctionQuantizer implements Quantizer {
@@ -31,3 +32,13 @@ export class FunctionQuantizer implements Quantizer {
 export function identityQuantizer(spec: QuantizerSpec): FunctionQuantizer {
   return new FunctionQuantizer(spec, 32, (x) => tf.clone(x));
 }
+
+/** No quantization ('none' is the same entry). */
+export const identityDescriptor = defineQuantizer({
+  name: 'identity',
+  aliases: ['none'],
+  description: 'No quantization: float32 values, identity gradient.',
+  source: '-',
+  options: {},
+  make: (spec) => identityQuantizer(spec),
+});

@@ -1,7 +1,9 @@
 /**
  * The quantizer zoo. Each method is a small pure function `(x, options?) => tf.Tensor` with an explicit
  * straight-through gradient (Larq's `quantizers.py` style); `makeQuantizer(spec)` wraps them into the
- * stateful `Quantizer` objects that layers own (types.ts).
+ * stateful `Quantizer` objects that layers own (types.ts). Each registry entry is one descriptor
+ * (descriptor.ts: name, source, options with defaults and ranges, `make`), kept in the file of the function
+ * or class it builds; registry.ts lists them.
  *
  *   binaryConnect           BinaryConnect sign (sign(0) = +1), deterministic or stochastic, full STE
  *   binaryTanh              BinaryNet activation (x > 0 ? 1 : -1), gradient where |x| < 1
@@ -59,7 +61,27 @@ export { InqQuantizer, inqLargestAbsHalf } from './inqQuantizer';
 export type { InqQuantizerOptions, InqSelection } from './inqQuantizer';
 export { SqQuantizer } from './sqQuantizer';
 export type { SqQuantizerOptions } from './sqQuantizer';
-export { makeQuantizer, quantizerNames, quantizerOptionNames } from './registry';
+export {
+  makeQuantizer, quantizerDefaults, quantizerDescriptor, quantizerDescriptors, quantizerNames, quantizerOptionNames, quantizerOptionsError,
+  resolveQuantizerOptions,
+} from './registry';
+export { defineQuantizer } from './descriptor';
+export type { QuantizerDescriptor } from './descriptor';
+export { describeOption, optionTable, readOption, resolveOptions } from './options';
+export type { OptionSpec, OptionTable, OptionValue, OptionValues, OptionInput } from './options';
+export { binaryConnectDescriptor, BINARY_CONNECT_OPTIONS } from './binaryConnect';
+export { binaryTanhDescriptor, BINARY_TANH_OPTIONS } from './binaryTanh';
+export { binaryWeightDescriptor, BINARY_WEIGHT_OPTIONS } from './binaryWeight';
+export { ternaryWeightDescriptor, TERNARY_WEIGHT_OPTIONS } from './ternaryWeight';
+export { fixedPointDescriptor, FIXED_POINT_OPTIONS } from './fixedPoint';
+export { pow2Descriptor, POW2_OPTIONS } from './pow2';
+export { MIN_MAX_OPTIONS } from './minMax';
+export { minMaxDescriptor, MIN_MAX_QUANTIZER_OPTIONS } from './minMaxQuantizer';
+export { INQ_OPTIONS } from './inq';
+export { inqDescriptor, INQ_QUANTIZER_OPTIONS } from './inqQuantizer';
+export { SQ_OPTIONS } from './stochasticQuantization';
+export { stochasticQuantizationDescriptor, SQ_QUANTIZER_OPTIONS } from './sqQuantizer';
+export { identityDescriptor } from './functionQuantizer';
 
 /** The pure quantizer functions by name (each `(x, options?) => tf.Tensor` with its STE gradient). */
 export const quantizers = {

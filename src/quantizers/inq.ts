@@ -25,10 +25,22 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { customOp } from './ops';
-import { checkBits, checkChoice } from './options';
+import { type OptionInput, optionTable, readOption } from './options';
 
 /** nnabla's `inq_iterations` default in the CIFAR-10 example. */
 export const INQ_DEFAULT_SCHEDULE: readonly number[] = [5000, 6000, 7000, 8000, 9000];
+
+export type InqGradient = 'free' | 'all';
+export const INQ_GRADIENTS: readonly InqGradient[] = ['free', 'all'];
+
+/** The options of the pure function `inq` (the stateful quantizer adds its schedule: inqQuantizer.ts). */
+export const INQ_OPTIONS = optionTable({
+  numBits: { kind: 'bits', default: 4, min: 2, description: "Bits of the power-of-two values (4: nnabla's PF default)." },
+  gradient: {
+    kind: 'choice', choices: INQ_GRADIENTS, default: 'free',
+    description: "'free' (paper): gradient only for learnable weights; 'all': dy everywhere (nnabla).",
+  },
+});
 
 export interface InqExponentRange {
   n1: number;
@@ -53,7 +65,7 @@ function roundLog2ArithmeticMean(a: number): number {
 
 /** n1, n2 of INQ for a tensor whose largest magnitude is `maxAbs`. */
 export function inqExponentRange(maxAbs: number, numBits: number): InqExponentRange {
-  checkBits('inq', numBits, 2, 'numBits');
+  readOption('inq', INQ_OPTIONS, 'numBits', numBits);
   const s = maxAbs > 0 && Number.isFinite(maxAbs) ? maxAbs : 1;
   const n1 = roundLog2ArithmeticMean(s);
   const n2 = n1 + 1 - 2 ** (numBits - 2);
@@ -83,32 +95,25 @@ export function inqQuantizeArray(w: ArrayLike<number>, numBits: number, range?: 
  * The powers-of-two values INQ assigns to every weight of `w` (n1 from max |w| over the whole tensor).
  * Reads the tensor (dataSync): not for the taped forward of large tensors, and no gradient.
  */
-export function inqQuantizeValues(w: tf.Tensor, numBits = 4): tf.Tensor {
+export function inqQuantizeValues(w: tf.Tensor, numBits: number = INQ_OPTIONS.numBits.default): tf.Tensor {
   return tf.tensor(inqQuantizeArray(w.dataSync() as Float32Array, numBits), w.shape, 'float32');
 }
 
-export type InqGradient = 'free' | 'all';
-export const INQ_GRADIENTS: readonly InqGradient[] = ['free', 'all'];
-
-export interface InqOptions {
+export type InqOptions = OptionInput<typeof INQ_OPTIONS> & {
   /** 1 where a weight is fixed, 0 where it is still learnable (shape of w). None: no weight is fixed yet. */
   mask?: tf.Tensor;
   /** Values of the fixed weights (shape of w; only read where mask = 1). None: inqQuantizeValues(w) on the
    * fly, i.e. nnabla's re-quantization on every forward. */
   fixedValues?: tf.Tensor;
-  /** Bits for the on-the-fly values (default 4, nnabla's PF default). */
-  numBits?: number;
-  /** 'free' (default, paper): gradient only for learnable weights; 'all': dy everywhere (nnabla). */
-  gradient?: InqGradient;
-}
+};
 
 /**
  * The INQ weight tensor: fixed weights at their power-of-two values, learnable ones at full precision.
  * @example inq(w, {mask, fixedValues}) // where(mask, fixedValues, w); gradient dy * (1 - mask)
  */
 export function inq(w: tf.Tensor, options: InqOptions = {}): tf.Tensor {
-  const gradient = checkChoice('inq', 'gradient', options.gradient ?? 'free', INQ_GRADIENTS);
-  const numBits = checkBits('inq', options.numBits ?? 4, 2, 'numBits');
+  const gradient = readOption('inq', INQ_OPTIONS, 'gradient', options.gradient);
+  const numBits = readOption('inq', INQ_OPTIONS, 'numBits', options.numBits);
   if (!options.mask) {
     return customOp([w], ([wt]) => ({ value: tf.clone(wt), gradFunc: (dy) => tf.clone(dy) }));
   }

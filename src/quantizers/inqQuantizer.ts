@@ -15,24 +15,29 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { Rng } from '../util/random';
-import { INQ_DEFAULT_SCHEDULE, InqGradient, inq, inqExponentRange, inqQuantizeArray } from './inq';
+import { defineQuantizer } from './descriptor';
+import { INQ_DEFAULT_SCHEDULE, INQ_OPTIONS, inq, inqQuantizeArray } from './inq';
+import { type OptionInput, type OptionValues, optionTable, resolveOptions } from './options';
 import type { AddWeight, Quantizer, QuantizerSpec } from './types';
 
 export type InqSelection = 'largestAbs' | 'random';
 export const INQ_SELECTIONS: readonly InqSelection[] = ['largestAbs', 'random'];
 
-export interface InqQuantizerOptions {
-  /** Bits of the fixed weights (default 4, nnabla's PF default). */
-  numBits?: number;
-  /** Steps (completed optimizer steps) at which weights are fixed (default 5000, 6000, 7000, 8000, 9000). */
-  schedule?: readonly number[];
-  /** 'largestAbs' (default, nnabla's 'largest_abs') or 'random' (each free weight with p = 1/2). */
-  selection?: InqSelection;
-  /** Seed of the 'random' selection (default 0). */
-  seed?: number;
-  /** Gradient of fixed weights: 'free' (default, none) or 'all' (see inq.ts). */
-  gradient?: InqGradient;
-}
+export const INQ_QUANTIZER_OPTIONS = optionTable({
+  numBits: INQ_OPTIONS.numBits,
+  schedule: {
+    kind: 'steps', default: INQ_DEFAULT_SCHEDULE,
+    description: "Steps (completed optimizer steps) at which weights are fixed (nnabla example's inq_iterations).",
+  },
+  selection: {
+    kind: 'choice', choices: INQ_SELECTIONS, default: 'largestAbs',
+    description: "'largestAbs' (nnabla's 'largest_abs') or 'random' (each free weight with p = 1/2).",
+  },
+  seed: { kind: 'number', default: 0, integer: true, description: "Seed of the 'random' selection." },
+  gradient: INQ_OPTIONS.gradient,
+});
+
+export type InqQuantizerOptions = OptionInput<typeof INQ_QUANTIZER_OPTIONS>;
 
 /** Indices of the weights to fix among the free ones, by nnabla's 'largest_abs' rule: max(1, floor(L/2)). */
 export function inqLargestAbsHalf(values: ArrayLike<number>, fixed: ArrayLike<number>): number[] {
@@ -50,21 +55,13 @@ export class InqQuantizer implements Quantizer {
   private indicator: (() => tf.Variable) | null = null;
   private fixedValues: tf.Tensor | null = null;
   private readonly rng: Rng;
+  private readonly options: OptionValues<typeof INQ_QUANTIZER_OPTIONS>;
 
-  constructor(readonly spec: QuantizerSpec, private readonly options: InqQuantizerOptions = {}) {
-    this.bits = options.numBits ?? 4;
-    inqExponentRange(1, this.bits); // validates numBits
-    const schedule = options.schedule ?? INQ_DEFAULT_SCHEDULE;
-    if (!Array.isArray(schedule) || schedule.length === 0 ||
-      !schedule.every((s) => typeof s === 'number' && Number.isInteger(s) && s >= 0)) {
-      throw new Error(`inq: schedule must be a non-empty list of step numbers (integers >= 0), got ${JSON.stringify(schedule)}.`);
-    }
-    this.schedule = Array.from(new Set(schedule)).sort((a, b) => a - b);
-    const selection = options.selection ?? 'largestAbs';
-    if (!INQ_SELECTIONS.includes(selection)) {
-      throw new Error(`inq: unknown selection '${selection}'; use one of ${INQ_SELECTIONS.join(', ')}.`);
-    }
-    this.rng = new Rng(options.seed ?? 0);
+  constructor(readonly spec: QuantizerSpec, options: InqQuantizerOptions = {}) {
+    this.options = resolveOptions('inq', INQ_QUANTIZER_OPTIONS, options);
+    this.bits = this.options.numBits;
+    this.schedule = Array.from(new Set(this.options.schedule)).sort((a, b) => a - b);
+    this.rng = new Rng(this.options.seed);
   }
 
   build(shape: number[], addWeight: AddWeight): void {
@@ -132,7 +129,7 @@ export class InqQuantizer implements Quantizer {
     if (step === this.schedule[this.schedule.length - 1]) {
       chosen = [];
       for (let i = 0; i < w.length; i++) if (!(fixed[i] > 0.5)) chosen.push(i);
-    } else if ((this.options.selection ?? 'largestAbs') === 'largestAbs') {
+    } else if (this.options.selection === 'largestAbs') {
       chosen = inqLargestAbsHalf(w, fixed);
     } else {
       chosen = [];
@@ -160,3 +157,11 @@ export class InqQuantizer implements Quantizer {
     this.fixedValues = null;
   }
 }
+
+export const inqDescriptor = defineQuantizer({
+  name: 'inq',
+  description: 'Incremental network quantization: at each scheduled step half of the free weights are fixed to powers of two (or zero) and stop learning.',
+  source: 'Zhou, Yao, Guo, Xu & Chen, ICLR 2017, arXiv 1702.03044; nnabla PF.inq_affine / inq_convolution',
+  options: INQ_QUANTIZER_OPTIONS,
+  make: (spec, o) => new InqQuantizer(spec, o),
+});

@@ -24,22 +24,24 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { customOp, roundHalfAwayFromZero, sumToShape } from './ops';
-import { checkNumber } from './options';
+import { type OptionInput, optionTable, readOption } from './options';
 
-export interface MinMaxOptions {
-  /** Lower end of the real range: a number, or a tensor/variable to learn it (default -6, PF.min_max_quantize's init). */
+/** The options of the pure function `minMax` (the stateful quantizer adds its range modes: minMaxQuantizer.ts). */
+export const MIN_MAX_OPTIONS = optionTable({
+  qrMin: { kind: 'number', default: -6, description: "Lower end of the real range (-6: PF.min_max_quantize's init); the pure function also takes a tensor, to learn it." },
+  qrMax: { kind: 'number', default: 6, above: (o) => o.qrMin as number, description: 'Upper end of the real range (> qrMin).' },
+  qlMin: { kind: 'number', default: 0, description: 'Lower end of the integer range.' },
+  qlMax: { kind: 'number', default: 255, above: (o) => o.qlMin as number, description: 'Upper end of the integer range (> qlMin; 255: 8 bits).' },
+  steFineGrained: { kind: 'boolean', default: true, description: "Cut the x gradient outside [qr_min', qr_max']; false: dy everywhere." },
+  eps: { kind: 'number', default: 0.01, min: 0, description: 'Smallest allowed qr_max - qr_min.' },
+});
+
+export type MinMaxOptions = Omit<OptionInput<typeof MIN_MAX_OPTIONS>, 'qrMin' | 'qrMax'> & {
+  /** Lower end of the real range: a number, or a tensor/variable to learn it. */
   qrMin?: number | tf.Tensor;
-  /** Upper end of the real range (default 6). */
+  /** Upper end of the real range: a number or a tensor. */
   qrMax?: number | tf.Tensor;
-  /** Lower end of the integer range (default 0). */
-  qlMin?: number;
-  /** Upper end of the integer range (default 255: 8 bits). */
-  qlMax?: number;
-  /** Cut the x gradient outside [qr_min', qr_max'] (default true). */
-  steFineGrained?: boolean;
-  /** Smallest allowed qr_max - qr_min (default 0.01). */
-  eps?: number;
-}
+};
 
 export interface MinMaxParams {
   scale: tf.Tensor;
@@ -53,9 +55,9 @@ export interface MinMaxParams {
 
 /** Integer range [qlMin, qlMax] and eps, validated. */
 export function minMaxLevels(options: MinMaxOptions = {}): { qlMin: number; qlMax: number; eps: number } {
-  const qlMin = checkNumber('minMax', 'qlMin', options.qlMin ?? 0);
-  const qlMax = checkNumber('minMax', 'qlMax', options.qlMax ?? 255, { above: qlMin });
-  const eps = checkNumber('minMax', 'eps', options.eps ?? 0.01, { min: 0 });
+  const qlMin = readOption('minMax', MIN_MAX_OPTIONS, 'qlMin', options.qlMin);
+  const qlMax = readOption('minMax', MIN_MAX_OPTIONS, 'qlMax', options.qlMax, { qlMin });
+  const eps = readOption('minMax', MIN_MAX_OPTIONS, 'eps', options.eps);
   return { qlMin, qlMax, eps };
 }
 
@@ -99,7 +101,7 @@ function asTensor(v: number | tf.Tensor): tf.Tensor {
 export function minMaxValues(x: tf.Tensor, options: MinMaxOptions = {}): tf.Tensor {
   const { qlMin, qlMax, eps } = minMaxLevels(options);
   return tf.tidy(() => {
-    const p = minMaxParams(asTensor(options.qrMin ?? -6), asTensor(options.qrMax ?? 6), qlMin, qlMax, eps);
+    const p = minMaxParams(asTensor(options.qrMin ?? MIN_MAX_OPTIONS.qrMin.default), asTensor(options.qrMax ?? MIN_MAX_OPTIONS.qrMax.default), qlMin, qlMax, eps);
     return quantizeWith(x, p);
   });
 }
@@ -111,10 +113,10 @@ export function minMaxValues(x: tf.Tensor, options: MinMaxOptions = {}): tf.Tens
  */
 export function minMax(x: tf.Tensor, options: MinMaxOptions = {}): tf.Tensor {
   const { qlMin, qlMax, eps } = minMaxLevels(options);
-  const fine = options.steFineGrained ?? true;
+  const fine = options.steFineGrained ?? MIN_MAX_OPTIONS.steFineGrained.default;
   return tf.tidy(() => {
-    const lo = asTensor(options.qrMin ?? -6);
-    const hi = asTensor(options.qrMax ?? 6);
+    const lo = asTensor(options.qrMin ?? MIN_MAX_OPTIONS.qrMin.default);
+    const hi = asTensor(options.qrMax ?? MIN_MAX_OPTIONS.qrMax.default);
     return customOp([x, lo, hi], ([xt, loT, hiT], save) => {
       save([xt, loT, hiT]);
       const p = minMaxParams(loT, hiT, qlMin, qlMax, eps);

@@ -25,21 +25,23 @@
  * m = 2; the example passes m = 1).
  */
 import * as tf from '@tensorflow/tfjs';
+import { defineQuantizer } from './descriptor';
+import { FunctionQuantizer } from './functionQuantizer';
 import { customOp } from './ops';
-import { checkBits, checkNumber } from './options';
+import { type OptionInput, optionTable, readOption } from './options';
 
-export interface Pow2Options {
-  /** Bit width n (default 8), counting the sign bit and the zero code. */
-  bits?: number;
-  /** Largest exponent: p_max = 2^m (default 1). */
-  m?: number;
-  /** Keep the sign (default true). */
-  signed?: boolean;
-  /** Reserve a code for zero and prune small values (default true). */
-  withZero?: boolean;
-  /** Cut the gradient where the rounded value exceeds p_max (default true). */
-  steFineGrained?: boolean;
-}
+export const POW2_OPTIONS = optionTable({
+  bits: {
+    kind: 'bits', default: 8, min: (o) => 1 + (o.signed ? 1 : 0) + (o.withZero ? 1 : 0),
+    description: 'Bit width n, counting the sign bit and the zero code (n >= 1 + [signed] + [withZero]).',
+  },
+  m: { kind: 'number', default: 1, integer: true, description: 'Largest exponent: p_max = 2^m.' },
+  signed: { kind: 'boolean', default: true, description: 'Keep the sign.' },
+  withZero: { kind: 'boolean', default: true, description: 'Reserve a code for zero and prune small values.' },
+  steFineGrained: { kind: 'boolean', default: true, description: 'Cut the gradient where the rounded value exceeds p_max; false: dy everywhere.' },
+});
+
+export type Pow2Options = OptionInput<typeof POW2_OPTIONS>;
 
 export interface Pow2Range {
   pMin: number;
@@ -51,11 +53,10 @@ const SQRT2_F32 = Math.fround(Math.SQRT2);
 
 /** p_min, p_max and the pruning threshold for these options (validates them). */
 export function pow2Range(options: Pow2Options = {}): Pow2Range {
-  const signed = options.signed ?? true;
-  const withZero = options.withZero ?? true;
-  const minBits = 1 + (signed ? 1 : 0) + (withZero ? 1 : 0);
-  const bits = checkBits('pow2', options.bits ?? 8, minBits);
-  const m = checkNumber('pow2', 'm', options.m ?? 1, { integer: true });
+  const signed = options.signed ?? POW2_OPTIONS.signed.default;
+  const withZero = options.withZero ?? POW2_OPTIONS.withZero.default;
+  const bits = readOption('pow2', POW2_OPTIONS, 'bits', options.bits, { signed, withZero });
+  const m = readOption('pow2', POW2_OPTIONS, 'm', options.m);
   const n = bits - (signed ? 1 : 0) - (withZero ? 1 : 0);
   const pMax = 2 ** m;
   const pMin = 2 ** (m - (2 ** n - 1));
@@ -82,8 +83,8 @@ export function nearestPow2(a: tf.Tensor): tf.Tensor {
 /** The quantized values (no gradient). */
 export function pow2Values(x: tf.Tensor, options: Pow2Options = {}): tf.Tensor {
   const { pMin, pMax, pruningThreshold } = pow2Range(options);
-  const signed = options.signed ?? true;
-  const withZero = options.withZero ?? true;
+  const signed = options.signed ?? POW2_OPTIONS.signed.default;
+  const withZero = options.withZero ?? POW2_OPTIONS.withZero.default;
   return tf.tidy(() => {
     const a = tf.abs(x);
     let q = tf.minimum(nearestPow2(a), pMax);
@@ -103,8 +104,8 @@ export function pow2Values(x: tf.Tensor, options: Pow2Options = {}): tf.Tensor {
  */
 export function pow2(x: tf.Tensor, options: Pow2Options = {}): tf.Tensor {
   const { pMax } = pow2Range(options);
-  const signed = options.signed ?? true;
-  const fine = options.steFineGrained ?? true;
+  const signed = options.signed ?? POW2_OPTIONS.signed.default;
+  const fine = options.steFineGrained ?? POW2_OPTIONS.steFineGrained.default;
   return customOp([x], ([xt], save) => {
     if (fine) save([xt]);
     return {
@@ -119,3 +120,11 @@ export function pow2(x: tf.Tensor, options: Pow2Options = {}): tf.Tensor {
     };
   });
 }
+
+export const pow2Descriptor = defineQuantizer({
+  name: 'pow2',
+  description: 'Power-of-two (logarithmic) quantization: sign(x) * 2^round(log2|x|), clamped to [p_min, 2^m], optionally with zero.',
+  source: 'nnabla F.pow2_quantize (pow2_quantize.cpp); Miyashita, Lee & Murmann 2016, arXiv 1603.01025',
+  options: POW2_OPTIONS,
+  make: (spec, o) => new FunctionQuantizer(spec, o.bits, (x) => pow2(x, o), (l) => pow2Values(l, o)),
+});

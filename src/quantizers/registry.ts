@@ -1,191 +1,99 @@
 /**
- * The registry: `makeQuantizer({name, options})` builds the `Quantizer` a layer uses, for every method of
- * the zoo. Options are plain data (they go through getConfig); unknown names and options, and bad values,
- * throw errors that list what is valid.
+ * The registry: the list of quantizer descriptors (descriptor.ts), and what is derived from it —
+ * `makeQuantizer({name, options})` builds the `Quantizer` a layer uses; `quantizerOptionsError` checks a
+ * name and options without building anything (for option validation before a run starts). Options are
+ * plain data (they go through getConfig); unknown names and options, and bad values, give errors that say
+ * what is valid.
  */
-import * as tf from '@tensorflow/tfjs';
-import { Rng } from '../util/random';
-import { binaryConnect, binaryConnectValues } from './binaryConnect';
-import { binaryTanh, binaryTanhValues, BinaryTanhOptions } from './binaryTanh';
-import { binaryWeight, binaryWeightValues } from './binaryWeight';
-import { fixedPoint, fixedPointRange, fixedPointValues, FixedPointOptions } from './fixedPoint';
-import { FunctionQuantizer, identityQuantizer } from './functionQuantizer';
-import { INQ_GRADIENTS } from './inq';
-import { INQ_SELECTIONS, InqQuantizer } from './inqQuantizer';
-import { MinMaxQuantizer } from './minMaxQuantizer';
-import {
-  booleanOption, checkBits, checkNumber, checkOptionNames, checkRatio, choiceOption, numberOption,
-} from './options';
-import { pow2, pow2Range, pow2Values, Pow2Options } from './pow2';
-import { SqQuantizer } from './sqQuantizer';
-import { SQ_BASES, SQ_PROBABILITIES, SQ_RULES, sqRatioSchedule } from './stochasticQuantization';
-import { TERNARY_DELTA_RULES, ternaryWeight, ternaryWeightValues, TernaryWeightOptions } from './ternaryWeight';
+import { binaryConnectDescriptor } from './binaryConnect';
+import { binaryTanhDescriptor } from './binaryTanh';
+import { binaryWeightDescriptor } from './binaryWeight';
+import type { QuantizerDescriptor } from './descriptor';
+import { fixedPointDescriptor } from './fixedPoint';
+import { identityDescriptor } from './functionQuantizer';
+import { inqDescriptor } from './inqQuantizer';
+import { minMaxDescriptor } from './minMaxQuantizer';
+import { type OptionTable, type OptionValues, checkOptionNames, resolveOptions } from './options';
+import { pow2Descriptor } from './pow2';
+import { stochasticQuantizationDescriptor } from './sqQuantizer';
+import { ternaryWeightDescriptor } from './ternaryWeight';
 import type { Quantizer, QuantizerSpec } from './types';
 
-type Options = Record<string, unknown>;
-type Factory = (spec: QuantizerSpec, options: Options) => Quantizer;
+/** Every quantizer of the zoo, in presentation order. */
+export const quantizerDescriptors: readonly QuantizerDescriptor[] = [
+  identityDescriptor,
+  binaryConnectDescriptor,
+  binaryTanhDescriptor,
+  binaryWeightDescriptor,
+  ternaryWeightDescriptor,
+  fixedPointDescriptor,
+  pow2Descriptor,
+  minMaxDescriptor,
+  inqDescriptor,
+  stochasticQuantizationDescriptor,
+];
 
-interface Entry {
-  options: readonly string[];
-  make: Factory;
-}
+const REGISTRY = new Map<string, QuantizerDescriptor>();
+for (const d of quantizerDescriptors) for (const name of [...(d.aliases ?? []), d.name]) REGISTRY.set(name, d);
 
-function optionalNumber(name: string, o: Options, key: string, rule: Parameters<typeof checkNumber>[3] = {}): number | undefined {
-  return o[key] === undefined ? undefined : checkNumber(name, key, o[key], rule);
-}
-
-const REGISTRY: Record<string, Entry> = {
-  none: { options: [], make: (spec) => identityQuantizer(spec) },
-  identity: { options: [], make: (spec) => identityQuantizer(spec) },
-
-  binaryConnect: {
-    options: ['stochastic', 'seed', 'zeroTo', 'clipValue', 'evalMode'],
-    make: (spec, o) => {
-      const n = 'binaryConnect';
-      const stochastic = booleanOption(n, o, 'stochastic', false);
-      const seed = numberOption(n, o, 'seed', 0, { integer: true });
-      const zeroTo = numberOption(n, o, 'zeroTo', 1);
-      const clipValue = optionalNumber(n, o, 'clipValue', { above: 0 });
-      // BinaryConnect §2.6: the stochastic variant is evaluated with the real-valued weights.
-      const evalMode = choiceOption(n, o, 'evalMode', stochastic ? 'real' : 'sign', ['real', 'sign'] as const);
-      const rng = new Rng(seed);
-      const evalValue = (x: Parameters<typeof binaryConnect>[0]) =>
-        evalMode === 'real' ? x.clone() : binaryConnectValues(x, { zeroTo });
-      return new FunctionQuantizer(spec, 1,
-        (x, training) => {
-          if (!stochastic) return binaryConnect(x, { zeroTo, clipValue });
-          if (training) return binaryConnect(x, { stochastic: true, rng, clipValue });
-          return evalValue(x);
-        },
-        (latent) => (stochastic ? evalValue(latent) : binaryConnectValues(latent, { zeroTo })));
-    },
-  },
-
-  binaryTanh: {
-    options: ['clipValue', 'inclusive'],
-    make: (spec, o) => {
-      const opts: BinaryTanhOptions = {
-        clipValue: numberOption('binaryTanh', o, 'clipValue', 1, { above: 0 }),
-        inclusive: booleanOption('binaryTanh', o, 'inclusive', false),
-      };
-      return new FunctionQuantizer(spec, 1, (x) => binaryTanh(x, opts), (l) => binaryTanhValues(l));
-    },
-  },
-
-  binaryWeight: {
-    options: ['zeroTo'],
-    make: (spec, o) => {
-      const zeroTo = numberOption('binaryWeight', o, 'zeroTo', 1);
-      return new FunctionQuantizer(spec, 1, (x) => binaryWeight(x, { zeroTo }), (l) => binaryWeightValues(l, { zeroTo }), tf.sign);
-    },
-  },
-
-  ternaryWeight: {
-    options: ['thresholdFactor', 'deltaRule', 'perChannel'],
-    make: (spec, o) => {
-      const n = 'ternaryWeight';
-      const opts: TernaryWeightOptions = {
-        thresholdFactor: numberOption(n, o, 'thresholdFactor', 0.7, { min: 0 }),
-        deltaRule: choiceOption(n, o, 'deltaRule', 'paper', TERNARY_DELTA_RULES),
-        perChannel: booleanOption(n, o, 'perChannel', true),
-      };
-      return new FunctionQuantizer(spec, 2, (x) => ternaryWeight(x, opts), (l) => ternaryWeightValues(l, opts), tf.sign);
-    },
-  },
-
-  fixedPoint: {
-    options: ['bits', 'delta', 'signed', 'steFineGrained'],
-    make: (spec, o) => {
-      const n = 'fixedPoint';
-      const opts: FixedPointOptions = {
-        signed: booleanOption(n, o, 'signed', true),
-        delta: numberOption(n, o, 'delta', 2 ** -4, { above: 0 }),
-        steFineGrained: booleanOption(n, o, 'steFineGrained', true),
-      };
-      opts.bits = checkBits(n, o.bits ?? 8, opts.signed ? 2 : 1);
-      fixedPointRange(opts);
-      return new FunctionQuantizer(spec, opts.bits, (x) => fixedPoint(x, opts), (l) => fixedPointValues(l, opts));
-    },
-  },
-
-  pow2: {
-    options: ['bits', 'm', 'signed', 'withZero', 'steFineGrained'],
-    make: (spec, o) => {
-      const n = 'pow2';
-      const opts: Pow2Options = {
-        m: numberOption(n, o, 'm', 1, { integer: true }),
-        signed: booleanOption(n, o, 'signed', true),
-        withZero: booleanOption(n, o, 'withZero', true),
-        steFineGrained: booleanOption(n, o, 'steFineGrained', true),
-      };
-      opts.bits = checkBits(n, o.bits ?? 8, 1 + (opts.signed ? 1 : 0) + (opts.withZero ? 1 : 0));
-      pow2Range(opts);
-      return new FunctionQuantizer(spec, opts.bits, (x) => pow2(x, opts), (l) => pow2Values(l, opts));
-    },
-  },
-
-  minMax: {
-    options: ['qrMin', 'qrMax', 'qlMin', 'qlMax', 'steFineGrained', 'eps', 'xMinMax', 'ema', 'decay'],
-    make: (spec, o) => {
-      const n = 'minMax';
-      return new MinMaxQuantizer(spec, {
-        qrMin: numberOption(n, o, 'qrMin', -6),
-        qrMax: numberOption(n, o, 'qrMax', 6),
-        qlMin: numberOption(n, o, 'qlMin', 0),
-        qlMax: numberOption(n, o, 'qlMax', 255),
-        steFineGrained: booleanOption(n, o, 'steFineGrained', true),
-        eps: numberOption(n, o, 'eps', 0.01, { min: 0 }),
-        xMinMax: booleanOption(n, o, 'xMinMax', false),
-        ema: booleanOption(n, o, 'ema', false),
-        decay: numberOption(n, o, 'decay', 0.999, { min: 0, max: 1 }),
-      });
-    },
-  },
-
-  inq: {
-    options: ['numBits', 'schedule', 'selection', 'seed', 'gradient'],
-    make: (spec, o) => {
-      const n = 'inq';
-      return new InqQuantizer(spec, {
-        numBits: checkBits(n, o.numBits ?? 4, 2, 'numBits'),
-        schedule: o.schedule as number[] | undefined,
-        selection: choiceOption(n, o, 'selection', 'largestAbs', INQ_SELECTIONS),
-        seed: numberOption(n, o, 'seed', 0, { integer: true }),
-        gradient: choiceOption(n, o, 'gradient', 'free', INQ_GRADIENTS),
-      });
-    },
-  },
-
-  stochasticQuantization: {
-    options: ['ratio', 'base', 'rule', 'g', 'eps', 'seed', 'deltaRule', 'thresholdFactor'],
-    make: (spec, o) => {
-      const n = 'stochasticQuantization';
-      return new SqQuantizer(spec, {
-        ratio: checkRatio(n, o.ratio ?? sqRatioSchedule[0]),
-        base: choiceOption(n, o, 'base', 'bwn', SQ_BASES),
-        rule: choiceOption(n, o, 'rule', 'paper', SQ_RULES),
-        g: choiceOption(n, o, 'g', 'linear', SQ_PROBABILITIES),
-        eps: numberOption(n, o, 'eps', 1e-7, { above: 0 }),
-        seed: numberOption(n, o, 'seed', 0, { integer: true }),
-        deltaRule: choiceOption(n, o, 'deltaRule', 'paper', TERNARY_DELTA_RULES),
-        thresholdFactor: numberOption(n, o, 'thresholdFactor', 0.7, { min: 0 }),
-      });
-    },
-  },
-};
-
-/** Every name makeQuantizer accepts. */
-export const quantizerNames: readonly string[] = Object.keys(REGISTRY);
-
-/** The option names a quantizer accepts. */
-export function quantizerOptionNames(name: string): readonly string[] {
-  const entry = REGISTRY[name];
-  if (!entry) throw unknownName(name);
-  return entry.options;
-}
+/** Every name makeQuantizer accepts (aliases included). */
+export const quantizerNames: readonly string[] = [...REGISTRY.keys()];
 
 function unknownName(name: unknown): Error {
   return new Error(`Unknown quantizer ${JSON.stringify(name)}. Valid names: ${quantizerNames.join(', ')}.`);
+}
+
+/** The descriptor of a registry name (an alias gives its quantizer's descriptor). */
+export function quantizerDescriptor(name: string): QuantizerDescriptor {
+  const d = typeof name === 'string' ? REGISTRY.get(name) : undefined;
+  if (!d) throw unknownName(name);
+  return d;
+}
+
+/** The option names a quantizer accepts. */
+export function quantizerOptionNames(name: string): readonly string[] {
+  return Object.keys(quantizerDescriptor(name).options);
+}
+
+/**
+ * Check a name and its options and return them resolved (every option, defaults filled in). Throws the
+ * error makeQuantizer would throw.
+ * @example resolveQuantizerOptions('fixedPoint', {bits: 6}) // {bits: 6, delta: 0.0625, signed: true, steFineGrained: true}
+ */
+export function resolveQuantizerOptions(name: string, options: Record<string, unknown> = {}): OptionValues<OptionTable> {
+  const d = quantizerDescriptor(name);
+  if (options == null || typeof options !== 'object' || Array.isArray(options)) {
+    throw new Error(`Quantizer '${name}': options must be an object, got ${JSON.stringify(options)}.`);
+  }
+  checkOptionNames(name, options, Object.keys(d.options));
+  return resolveOptions(d.name, d.options, options);
+}
+
+/**
+ * The default of every option of a quantizer (only `keys`, in that order, when given): what an option left
+ * out of a spec means. Method presets use it to spell out the defaults they rely on.
+ * @example quantizerDefaults('fixedPoint', ['bits', 'delta']) // {bits: 8, delta: 0.0625}
+ */
+export function quantizerDefaults(name: string, keys?: readonly string[]): Record<string, unknown> {
+  const all = resolveQuantizerOptions(name, {}) as Record<string, unknown>;
+  if (!keys) return all;
+  checkOptionNames(name, Object.fromEntries(keys.map((k) => [k, true])), Object.keys(all));
+  return Object.fromEntries(keys.map((k) => [k, all[k]]));
+}
+
+/**
+ * Why a quantizer name and options would be refused, or null when makeQuantizer accepts them. The message
+ * names the option, the value and what is allowed, e.g. "fixedPoint: option 'delta' must be a number > 0,
+ * got 0." or "Unknown option 'bit' for quantizer 'fixedPoint'. Valid options: bits, delta, signed,
+ * steFineGrained." Builds nothing (no tensors).
+ */
+export function quantizerOptionsError(name: string, options?: Record<string, unknown>): string | null {
+  try {
+    resolveQuantizerOptions(name, options);
+    return null;
+  } catch (e) {
+    return (e as Error).message;
+  }
 }
 
 /**
@@ -194,12 +102,8 @@ function unknownName(name: unknown): Error {
  */
 export function makeQuantizer(spec: QuantizerSpec): Quantizer {
   if (spec == null || typeof spec !== 'object') throw new Error(`Not a quantizer spec: ${JSON.stringify(spec)} (expected {name, options?}).`);
-  const entry = Object.prototype.hasOwnProperty.call(REGISTRY, spec.name) ? REGISTRY[spec.name] : undefined;
-  if (!entry) throw unknownName(spec.name);
+  const d = quantizerDescriptor(spec.name);
   const options = spec.options ?? {};
-  if (typeof options !== 'object' || Array.isArray(options)) {
-    throw new Error(`Quantizer '${spec.name}': options must be an object, got ${JSON.stringify(options)}.`);
-  }
-  checkOptionNames(spec.name, options, entry.options);
-  return entry.make({ name: spec.name, options: spec.options === undefined ? undefined : { ...options } }, options);
+  const resolved = resolveQuantizerOptions(spec.name, options);
+  return d.make({ name: spec.name, options: spec.options === undefined ? undefined : { ...options } }, resolved);
 }

@@ -13,12 +13,22 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { Rng } from '../util/random';
-import { checkRatio } from './options';
-import { StochasticQuantizationOptions, sqDrawMask, sqHybridValues, stochasticQuantization } from './stochasticQuantization';
-import type { Quantizer, QuantizerSpec } from './types';
+import { defineQuantizer } from './descriptor';
 import { numChannels } from './ops';
+import { checkRatio, optionTable } from './options';
+import {
+  SQ_OPTIONS, StochasticQuantizationOptions, sqDrawMask, sqHybridValues, sqRatioSchedule, stochasticQuantization,
+} from './stochasticQuantization';
+import type { Quantizer, QuantizerSpec } from './types';
 
 export type SqQuantizerOptions = Omit<StochasticQuantizationOptions, 'rng' | 'mask'>;
+
+/** The pure function's options, with the first stage's ratio and seed 0 as defaults. */
+export const SQ_QUANTIZER_OPTIONS = optionTable({
+  ...SQ_OPTIONS,
+  ratio: { ...SQ_OPTIONS.ratio, default: sqRatioSchedule[0], description: `${SQ_OPTIONS.ratio.description} Default: the first stage's (sqRatioSchedule).` },
+  seed: { ...SQ_OPTIONS.seed, default: 0 },
+});
 
 export class SqQuantizer implements Quantizer {
   readonly bits: number;
@@ -28,8 +38,8 @@ export class SqQuantizer implements Quantizer {
 
   constructor(private readonly baseSpec: QuantizerSpec, private readonly options: SqQuantizerOptions) {
     this.ratio = checkRatio('stochasticQuantization', options.ratio);
-    this.bits = (options.base ?? 'bwn') === 'twn' ? 2 : 1;
-    this.rng = new Rng(options.seed ?? 0);
+    this.bits = (options.base ?? SQ_QUANTIZER_OPTIONS.base.default) === 'twn' ? 2 : 1;
+    this.rng = new Rng(options.seed ?? SQ_QUANTIZER_OPTIONS.seed.default);
   }
 
   get spec(): QuantizerSpec {
@@ -86,3 +96,11 @@ export class SqQuantizer implements Quantizer {
     this.redraw(latent);
   }
 }
+
+export const stochasticQuantizationDescriptor = defineQuantizer({
+  name: 'stochasticQuantization',
+  description: 'SQ: a ratio r of the output channels quantized by BWN or TWN, chosen by roulette on their quantization error; the rest stay float. Stages r = 0.5, 0.75, 0.875, 1.',
+  source: 'Dong, Ni, Li, Chen, Zhu & Su, BMVC 2017, arXiv 1708.01001; dongyp13/Stochastic-Quantization (Caffe)',
+  options: SQ_QUANTIZER_OPTIONS,
+  make: (spec, o) => new SqQuantizer(spec, o),
+});

@@ -30,9 +30,9 @@ import * as tf from '@tensorflow/tfjs';
 import { Rng } from '../util/random';
 import { binaryWeightValues } from './binaryWeight';
 import { customOp, fanInAxes, numChannels, selectChannels } from './ops';
-import { checkChoice, checkNumber, checkRatio } from './options';
+import { type OptionInput, checkRatio, optionTable, readOption } from './options';
 import { rouletteWithoutReplacement } from './roulette';
-import { TERNARY_DELTA_RULES, TernaryDeltaRule, ternaryWeightValues } from './ternaryWeight';
+import { TERNARY_WEIGHT_OPTIONS, ternaryWeightValues } from './ternaryWeight';
 
 /** The SQ ratio of each training stage in the paper's CIFAR experiments (prototxt `ratio: 50/75/87.5/100`). */
 export const sqRatioSchedule: readonly number[] = [0.5, 0.75, 0.875, 1.0];
@@ -44,37 +44,42 @@ export const SQ_BASES: readonly SqBase[] = ['bwn', 'twn'];
 export const SQ_RULES: readonly SqRule[] = ['paper', 'code'];
 export const SQ_PROBABILITIES: readonly SqProbability[] = ['constant', 'linear', 'sigmoid', 'softmax'];
 
-export interface SqSelectOptions {
-  /** 'paper' (default) or 'code', see the file comment. */
-  rule?: SqRule;
-  /** The paper's probability function g (default 'linear'); ignored by rule 'code'. */
-  g?: SqProbability;
-  /** eps in f = 1/(e + eps) (default 1e-7). */
-  eps?: number;
+/** The options of the pure functions (the TWN ones are ternaryWeight's own). */
+export const SQ_OPTIONS = optionTable({
+  ratio: { kind: 'ratio', description: 'SQ ratio r in [0, 1]: the share of channels to quantize.' },
+  base: { kind: 'choice', choices: SQ_BASES, default: 'bwn', description: "Base quantizer: 'bwn' (binaryWeight) or 'twn' (ternaryWeight)." },
+  rule: { kind: 'choice', choices: SQ_RULES, default: 'paper', description: "Selection rule: 'paper' or 'code' (see stochasticQuantization.ts)." },
+  g: {
+    kind: 'choice', choices: SQ_PROBABILITIES, default: 'linear',
+    description: "The paper's probability function g of f = 1/(e + eps); ignored by rule 'code'.",
+  },
+  eps: { kind: 'number', default: 1e-7, above: 0, description: 'eps in f = 1/(e + eps).' },
+  seed: { kind: 'number', integer: true, description: 'Seed for a fresh roulette generator when no rng is given.' },
+  deltaRule: TERNARY_WEIGHT_OPTIONS.deltaRule,
+  thresholdFactor: TERNARY_WEIGHT_OPTIONS.thresholdFactor,
+});
+
+type SqOptionInput = OptionInput<typeof SQ_OPTIONS>;
+
+export type SqSelectOptions = Pick<SqOptionInput, 'rule' | 'g' | 'eps' | 'seed'> & {
   /** Generator for the roulette (needed when 0 < ratio < 1). */
   rng?: Rng;
-  /** Seed for a fresh generator when no rng is given. */
-  seed?: number;
-}
+};
 
-export interface StochasticQuantizationOptions extends SqSelectOptions {
+export type StochasticQuantizationOptions = Omit<SqOptionInput, 'ratio'> & {
   /** SQ ratio r in [0, 1]: the share of channels to quantize. */
   ratio: number;
-  /** Base quantizer (default 'bwn'). */
-  base?: SqBase;
-  /** TWN threshold rule (default 'paper'; 'sqCode' = the Caffe code's mean-subtracted delta). */
-  deltaRule?: TernaryDeltaRule;
-  /** TWN threshold factor (default 0.7). */
-  thresholdFactor?: number;
+  /** Generator for the roulette (needed when 0 < ratio < 1). */
+  rng?: Rng;
   /** A ready selection (1 = quantize), one entry per output channel: skips steps 2-3. */
   mask?: ArrayLike<number>;
-}
+};
 
 /** Q = base(W) for the whole tensor (no gradient). */
 export function sqBaseValues(w: tf.Tensor, options: Pick<StochasticQuantizationOptions, 'base' | 'deltaRule' | 'thresholdFactor'> = {}): tf.Tensor {
-  const base = checkChoice('stochasticQuantization', 'base', options.base ?? 'bwn', SQ_BASES);
+  const base = readOption('stochasticQuantization', SQ_OPTIONS, 'base', options.base);
   if (base === 'bwn') return binaryWeightValues(w);
-  const deltaRule = checkChoice('stochasticQuantization', 'deltaRule', options.deltaRule ?? 'paper', TERNARY_DELTA_RULES);
+  const deltaRule = readOption('stochasticQuantization', SQ_OPTIONS, 'deltaRule', options.deltaRule);
   return ternaryWeightValues(w, { deltaRule, thresholdFactor: options.thresholdFactor });
 }
 
@@ -115,7 +120,7 @@ function paperLogWeight(e: number, g: SqProbability, eps: number): number {
 
 function rngOf(options: SqSelectOptions): Rng {
   if (options.rng) return options.rng;
-  if (options.seed !== undefined) return new Rng(checkNumber('stochasticQuantization', 'seed', options.seed, { integer: true }));
+  if (options.seed !== undefined) return new Rng(readOption('stochasticQuantization', SQ_OPTIONS, 'seed', options.seed) as number);
   throw new Error('stochasticQuantization: the roulette needs an `rng` or a `seed` (for reproducibility).');
 }
 
@@ -125,9 +130,9 @@ function rngOf(options: SqSelectOptions): Rng {
  */
 export function sqSelect(errors: ArrayLike<number>, ratio: number, options: SqSelectOptions = {}): Uint8Array {
   checkRatio('stochasticQuantization', ratio);
-  const rule = checkChoice('stochasticQuantization', 'rule', options.rule ?? 'paper', SQ_RULES);
-  const g = checkChoice('stochasticQuantization', 'g', options.g ?? 'linear', SQ_PROBABILITIES);
-  const eps = checkNumber('stochasticQuantization', 'eps', options.eps ?? 1e-7, { above: 0 });
+  const rule = readOption('stochasticQuantization', SQ_OPTIONS, 'rule', options.rule);
+  const g = readOption('stochasticQuantization', SQ_OPTIONS, 'g', options.g);
+  const eps = readOption('stochasticQuantization', SQ_OPTIONS, 'eps', options.eps);
   const n = errors.length;
   const count = sqDrawCount(ratio, n, rule);
   if (rule === 'paper') {
@@ -155,7 +160,7 @@ export function sqDrawMask(w: tf.Tensor, options: StochasticQuantizationOptions)
   const ratio = checkRatio('stochasticQuantization', options.ratio);
   const c = numChannels(w.shape);
   if (ratio === 1) return new Uint8Array(c).fill(1);
-  if (ratio === 0 && (options.rule ?? 'paper') === 'paper') return new Uint8Array(c);
+  if (ratio === 0 && (options.rule ?? SQ_OPTIONS.rule.default) === 'paper') return new Uint8Array(c);
   const q = sqBaseValues(w, options);
   const errors = sqRelativeErrors(w, q);
   q.dispose();

@@ -16,25 +16,29 @@
  * scaling`); `perChannel: false` gives one layer-wide alpha. Output channels are the last axis in tfjs.
  */
 import * as tf from '@tensorflow/tfjs';
+import { defineQuantizer } from './descriptor';
+import { FunctionQuantizer } from './functionQuantizer';
 import { customOp, fanInAxes } from './ops';
-import { checkChoice, checkNumber } from './options';
+import { type OptionInput, optionTable, readOption } from './options';
 
 export type TernaryDeltaRule = 'paper' | 'sqCode';
 export const TERNARY_DELTA_RULES: readonly TernaryDeltaRule[] = ['paper', 'sqCode'];
 
-export interface TernaryWeightOptions {
-  /** Multiplier of the mean magnitude (default 0.7, TWN's approximation). */
-  thresholdFactor?: number;
-  /** 'paper': 0.7 * mean|w| (default); 'sqCode': 0.7 * mean|w - mean(w)| (SQ Caffe code). */
-  deltaRule?: TernaryDeltaRule;
-  /** Per-output-channel alpha (default true, as the Caffe code); false: one alpha for the layer. */
-  perChannel?: boolean;
-}
+export const TERNARY_WEIGHT_OPTIONS = optionTable({
+  thresholdFactor: { kind: 'number', default: 0.7, min: 0, description: "Multiplier of the mean magnitude (0.7: TWN's approximation)." },
+  deltaRule: {
+    kind: 'choice', choices: TERNARY_DELTA_RULES, default: 'paper',
+    description: "'paper': factor * mean|w|; 'sqCode': factor * mean|w - mean(w)| (SQ Caffe code).",
+  },
+  perChannel: { kind: 'boolean', default: true, description: 'Per-output-channel alpha, as the Caffe code; false: one alpha for the layer.' },
+});
+
+export type TernaryWeightOptions = OptionInput<typeof TERNARY_WEIGHT_OPTIONS>;
 
 /** The layer-wide threshold delta (a scalar tensor). */
 export function ternaryThreshold(w: tf.Tensor, options: TernaryWeightOptions = {}): tf.Scalar {
-  const factor = checkNumber('ternaryWeight', 'thresholdFactor', options.thresholdFactor ?? 0.7, { min: 0 });
-  const rule = checkChoice('ternaryWeight', 'deltaRule', options.deltaRule ?? 'paper', TERNARY_DELTA_RULES);
+  const factor = readOption('ternaryWeight', TERNARY_WEIGHT_OPTIONS, 'thresholdFactor', options.thresholdFactor);
+  const rule = readOption('ternaryWeight', TERNARY_WEIGHT_OPTIONS, 'deltaRule', options.deltaRule);
   return tf.tidy(() => {
     const centered = rule === 'sqCode' ? tf.sub(w, tf.mean(w)) : w;
     return tf.mul(tf.mean(tf.abs(centered)), factor) as tf.Scalar;
@@ -58,7 +62,7 @@ export function ternaryWeightParts(w: tf.Tensor, options: TernaryWeightOptions =
     const neg = tf.cast(tf.less(w, tf.neg(delta)), 'float32');
     const t = tf.sub(pos, neg);
     const inSet = tf.add(pos, neg);
-    const axes = (options.perChannel ?? true) ? fanInAxes(w.rank) : w.shape.map((_, i) => i);
+    const axes = (options.perChannel ?? TERNARY_WEIGHT_OPTIONS.perChannel.default) ? fanInAxes(w.rank) : w.shape.map((_, i) => i);
     const sumAbs = tf.sum(tf.mul(tf.abs(w), inSet), axes, true);
     const count = tf.sum(inSet, axes, true);
     const alpha = tf.where(tf.greater(count, 0), tf.div(sumAbs, tf.maximum(count, 1)), tf.zerosLike(count));
@@ -85,3 +89,11 @@ export function ternaryWeight(w: tf.Tensor, options: TernaryWeightOptions = {}):
     gradFunc: (dy) => tf.clone(dy),
   }));
 }
+
+export const ternaryWeightDescriptor = defineQuantizer({
+  name: 'ternaryWeight',
+  description: 'TWN: alpha_c * t, t in {-1, 0, +1} with threshold delta = 0.7 * mean|w|, alpha_c = mean |w| above delta; plain STE.',
+  source: 'Li, Zhang & Liu 2016, arXiv 1605.04711; dongyp13/Stochastic-Quantization conv_layer_ternary.cu',
+  options: TERNARY_WEIGHT_OPTIONS,
+  make: (spec, o) => new FunctionQuantizer(spec, 2, (x) => ternaryWeight(x, o), (l) => ternaryWeightValues(l, o), tf.sign),
+});
