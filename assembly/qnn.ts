@@ -94,9 +94,10 @@ export function maxPool(inp: usize, out: usize, N: i32, H: i32, W: i32, C: i32, 
         const w0 = max(0, ow * sw - pl);
         const w1 = min(W, ow * sw - pl + pw);
         const first = inp + ((<usize>(((n * H + h0) * W + w0) * C)) << 2);
-        memory.copy(dst, first, <usize>C << 2);
+        for (let c = 0; c < C; c++) store<f32>(dst + (<usize>c << 2), load<f32>(first + (<usize>c << 2)));
         for (let h = h0; h < h1; h++) {
           for (let w = w0; w < w1; w++) {
+            if (h == h0 && w == w0) continue;
             const src = inp + ((<usize>(((n * H + h) * W + w) * C)) << 2);
             let c = 0;
             for (; c < C4; c += 4) {
@@ -211,8 +212,8 @@ export function buildMask4(lut: usize): void {
         let x1 = b1 + <usize>kh * rowStride;
         const end = x0 + (<usize>row << 2);
         while (x0 < end) {
-          const v0 = f32x4.splat(load<f32>(x0));
-          const v1 = f32x4.splat(load<f32>(x1));
+          const v0 = v128.load32_splat(x0);
+          const v1 = v128.load32_splat(x1);
           let wa: v128;
           let wb: v128;
           if (isFloat<K>()) {
