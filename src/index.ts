@@ -33,6 +33,8 @@ export * as engine from './engine';
 export * as robustness from './robustness';
 /** Models on disk: the packed format and the plain TensorFlow.js layers format (src/export). */
 export * as deploy from './export';
+/** Low-bit inference on WebAssembly kernels: packed models run from their codes (src/inference, docs/inference.md). */
+export * as inference from './inference';
 
 export { initEngine, engineInfo } from './engine';
 export type { EngineInfo, BackendChoice } from './engine';
@@ -46,3 +48,5 @@ export {
   packModel, unpackModel, exportPacked, loadPacked, inspectPacked, exportLayersModel, PackedFormatError,
 } from './export';
 export type { PackOptions, PackedInfo, PackedHeader } from './export';
+export { compileModel, compilePacked } from './inference';
+export type { CompiledModel, CompileOptions } from './inference';
