@@ -263,9 +263,8 @@ export function convLut2(inp: usize, N: i32, Hp: i32, Wp: i32, C: i32, OH: i32, 
  * bit plane with masked adds, and the levels are applied once per output. With 2-bit codes c = b0 + 2·b1 and
  * levels l0..l3, Σ l[c_k]·x_k = l0·T + (l1 - l0)·S0 + (l2 - l0)·S1 + (l3 - l2 - l1 + l0)·S01, where T is the
  * patch sum, S0 / S1 the sums over bit 0 / bit 1 and S01 over both. `coef` holds [l0, l1 - l0, l2 - l0,
- * l3 - l2 - l1 + l0] per output channel (ceil(O/8)·8 floats each, four arrays one after the other);
- * `planes` (convSum2) = 1, 2 or 3: which sums the code book needs (ternary: S0 and S1; M = 3: S0, S1 and
- * no S01, as code 3 is unused; M = 4: all three). Weights: per block and (kh, kw, c) one byte of plane 0
+ * l3 - l2 - l1 + l0] (four floats; the per-channel scales of BWN / TWN are in `scale`); `planes`
+ * (convSum2): bit 2 set when S01 is needed (M = 4; ternary and M = 3 never use code 3). Weights: per block and (kh, kw, c) one byte of plane 0
  * then one byte of plane 1 (bit i = output 8·blk + i). mask4: 16 lane masks (buildMask4).
  */
 // @ts-ignore: decorator
@@ -275,11 +274,13 @@ export function convLut2(inp: usize, N: i32, Hp: i32, Wp: i32, C: i32, OH: i32, 
   const P = N * OH * OW;
   const row = KW * C;
   const nBlk = (O + 7) >> 3;
-  const oPad = nBlk << 3;
   const esz: usize = twoBit ? 2 : 1;
   const blkBytes: usize = <usize>(KH * row) * esz;
   const rowStride: usize = <usize>(Wp * C) << 2;
-  const cBytes = <usize>oPad << 2;
+  const k0 = v128.load32_splat(coef);
+  const k1 = v128.load32_splat(coef, 4);
+  const k2 = v128.load32_splat(coef, 8);
+  const k3 = v128.load32_splat(coef, 12);
   const useS01 = (planes & 4) != 0;
   for (let p = 0; p < P; p++) {
     const b0 = patchOrigin(inp, p, OH, OW, Hp, Wp, C, sh, sw);
@@ -327,15 +328,14 @@ export function convLut2(inp: usize, N: i32, Hp: i32, Wp: i32, C: i32, OH: i32, 
           wp += esz;
         }
       }
-      const o = <usize>(blk << 3) << 2;
-      let ra = f32x4.add(f32x4.mul(tv, v128.load(coef + o)), f32x4.mul(s0a, v128.load(coef + cBytes + o)));
-      let rb = f32x4.add(f32x4.mul(tv, v128.load(coef + o, 16)), f32x4.mul(s0b, v128.load(coef + cBytes + o, 16)));
+      let ra = f32x4.add(f32x4.mul(tv, k0), f32x4.mul(s0a, k1));
+      let rb = f32x4.add(f32x4.mul(tv, k0), f32x4.mul(s0b, k1));
       if (twoBit) {
-        ra = f32x4.add(ra, f32x4.mul(s1a, v128.load(coef + 2 * cBytes + o)));
-        rb = f32x4.add(rb, f32x4.mul(s1b, v128.load(coef + 2 * cBytes + o, 16)));
+        ra = f32x4.add(ra, f32x4.mul(s1a, k2));
+        rb = f32x4.add(rb, f32x4.mul(s1b, k2));
         if (useS01) {
-          ra = f32x4.add(ra, f32x4.mul(s2a, v128.load(coef + 3 * cBytes + o)));
-          rb = f32x4.add(rb, f32x4.mul(s2b, v128.load(coef + 3 * cBytes + o, 16)));
+          ra = f32x4.add(ra, f32x4.mul(s2a, k3));
+          rb = f32x4.add(rb, f32x4.mul(s2b, k3));
         }
       }
       epilogue(out + ((<usize>p * O) << 2), O, blk << 3, ra, rb, scale, shift, act, tmp);

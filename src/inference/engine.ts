@@ -455,9 +455,7 @@ export class InferenceEngine {
             const lv = k.levels as Float32Array;
             // Σ l[c]·x = l0·T + (l1 - l0)·S0 + (l2 - l0)·S1 + (l3 - l2 - l1 + l0)·S01 (S01 only when code 3 occurs).
             const coefs = [lv[0], lv[1] - lv[0], k.bits === 2 ? lv[2] - lv[0] : 0, k.bits === 2 && k.count === 4 ? lv[3] - lv[2] - lv[1] + lv[0] : 0];
-            const coef = new Float32Array(4 * oPad);
-            for (let q = 0; q < 4; q++) coef.fill(coefs[q], q * oPad, (q + 1) * oPad);
-            const coefP = putF32(coef);
+            const coefP = putF32(coefs);
             const planes = coefs[3] !== 0 ? 4 : 0;
             if (impl === 'convSum1') {
               const w = putCodes(blockLayout(k, 'lut1'));
