@@ -1,10 +1,13 @@
 /**
  * npm run experiment -- <name> [--smoke] [--live] [--fresh] [--out DIR] [--backend B] [--<config key> VALUE ...]
+ * Every option is checked (range, integer-ness, known names) before the engine starts or any data loads;
+ * --show-options lists each option with its value and what it accepts.
  */
 import { Command } from 'commander';
 import { experiments } from '../experiments/registry';
 import { getExperiment, runExperiment, resolveConfig } from '../experiments/run';
 import { parseOverrideTokens } from '../experiments/config';
+import { describeOptions } from '../experiments/validate';
 
 async function main(): Promise<void> {
   const program = new Command('experiment')
@@ -17,6 +20,7 @@ async function main(): Promise<void> {
     .option('--out <dir>', 'output folder (default results/<name>)')
     .option('--backend <name>', 'force a backend: tensorflow, wasm or cpu (default: best available)')
     .option('--show-config', 'print the resolved configuration and exit')
+    .option('--show-options', 'list every option with its resolved value and the values it accepts, and exit')
     .allowUnknownOption(true)
     .allowExcessArguments(true)
     .helpOption('-h, --help');
@@ -34,6 +38,11 @@ async function main(): Promise<void> {
   const name = operands[0];
   if (operands.length > 1) throw new Error(`Unexpected arguments: ${operands.slice(1).join(' ')}`);
   const overrides = parseOverrideTokens(unknown);
+  if (opts.showOptions) {
+    const exp = getExperiment(name);
+    for (const line of describeOptions(exp, resolveConfig(exp, { overrides, smoke: opts.smoke, validate: false }))) console.log(line);
+    return;
+  }
   if (opts.showConfig) {
     console.log(JSON.stringify(resolveConfig(getExperiment(name), { overrides, smoke: opts.smoke }), null, 2));
     return;

@@ -90,7 +90,9 @@ export function priorSpec(name: string, cfg: MaryTrainConfig): PriorSpec {
   throw new Error(`Unknown prior '${name}': use spikeslab or gaussian.`);
 }
 
-const PRIORS = ['spikeslab', 'gaussian'];
+/** The priors of the Bayesian M-ary experiments (`--priors`). */
+export const PRIOR_NAMES: readonly string[] = ['spikeslab', 'gaussian'];
+const PRIORS = PRIOR_NAMES;
 
 /**
  * Check a Bayesian run's options, typed. The experiments call it before any training (the float baseline

@@ -13,6 +13,7 @@ import type { HistoryRow } from '../train';
 import { loadCifarForExperiment, type CifarDataConfig } from './cifarData';
 import { checkMaryOptions, trainMaryVariant, variantName, type MaryTrainConfig } from './maryCommon';
 import type { Experiment, VariantSummary } from './types';
+import { positiveInt, valueRule } from './validate';
 
 export interface MaryDensenetConfig extends MaryTrainConfig, CifarDataConfig {
   [key: string]: unknown;
@@ -37,6 +38,11 @@ export const maryDensenetCifar10: Experiment<MaryDensenetConfig> = {
     clipValue: 1, mcSamples: 10, seed: 1,
   },
   smoke: { fixture: true, depth: 10, epochs: 2, limitTrain: 256, limitTest: 100, klWarmupEpochs: 1, mcSamples: 2, decayStart: 1 },
+  options: {
+    depth: valueRule('an integer 3n + 4 >= 7 (DenseNet: three dense blocks of n layers)', (v) => typeof v === 'number' && Number.isInteger(v) && v >= 7 && (v - 4) % 3 === 0, { kind: 'int', bounds: { min: 7 } }),
+    growthRate: positiveInt,
+  },
+  check: (cfg) => void checkMaryOptions(cfg, cfg.priors),
   async run(cfg, ctx) {
     const { trainForward, freezeLayerOptions } = checkMaryOptions(cfg, cfg.priors);
     const ds = await loadCifarForExperiment(cfg, ctx.outDir);

@@ -12,6 +12,7 @@ import { trainFloatLenet5 } from './lenetMnist';
 import { trainMaryVariant } from './maryCommon';
 import { buildMaryLenet, checkMaryLenetConfig, maryLenetMnist, type MaryLenetMnistConfig } from './maryLenetMnist';
 import type { Experiment, VariantSummary } from './types';
+import { listOf, oneOf, seedRule } from './validate';
 
 /** Each row: the knobs it changes on top of the qnnlab recipe, and what that removes. */
 export const ABLATION_ROWS: Record<string, { overrides: Partial<MaryLenetMnistConfig>; removes: string }> = {
@@ -33,6 +34,17 @@ export interface MaryAblationConfig extends MaryLenetMnistConfig {
   extraSeeds: number[];
 }
 
+/** The ablation's checks between options, before any data loads: known rows, and every row's configuration. */
+export function checkAblationConfig(cfg: MaryAblationConfig): void {
+  for (const r of [...cfg.rows, ...cfg.decisiveRows]) {
+    if (!ABLATION_ROWS[r]) throw new Error(`--rows: unknown ablation row '${r}' (known: ${Object.keys(ABLATION_ROWS).join(', ')})`);
+  }
+  if (cfg.seeds.length === 0 || ![...cfg.seeds, ...cfg.extraSeeds].every((s) => Number.isInteger(s))) throw new Error('--seeds: give at least one integer seed');
+  for (const r of cfg.rows) checkMaryLenetConfig({ ...cfg, ...ABLATION_ROWS[r].overrides } as MaryAblationConfig);
+}
+
+const rowName = oneOf(() => Object.keys(ABLATION_ROWS));
+
 function mean(xs: number[]): number {
   return xs.reduce((a, b) => a + b, 0) / xs.length;
 }
@@ -45,13 +57,11 @@ export const maryLenetAblation: Experiment<MaryAblationConfig> = {
     rows: Object.keys(ABLATION_ROWS), seeds: [1], decisiveRows: ['qnnlab', 'no-prior'], extraSeeds: [2],
   },
   smoke: { epochs: 2, fpEpochs: 1, milestones: [], fpMilestones: [], limitTrain: 512, limitTest: 200, validation: 128, mcSamples: 2, rows: ['qnnlab', 'no-prior'], extraSeeds: [] },
+  options: { rows: listOf(rowName), decisiveRows: listOf(rowName), seeds: listOf(seedRule, { minLength: 1 }), extraSeeds: listOf(seedRule) },
+  check: checkAblationConfig,
   async run(cfg, ctx) {
-    for (const r of [...cfg.rows, ...cfg.decisiveRows]) {
-      if (!ABLATION_ROWS[r]) throw new Error(`--rows: unknown ablation row '${r}' (known: ${Object.keys(ABLATION_ROWS).join(', ')})`);
-    }
-    if (cfg.seeds.length === 0 || ![...cfg.seeds, ...cfg.extraSeeds].every((s) => Number.isInteger(s))) throw new Error('--seeds: give at least one integer seed');
+    checkAblationConfig(cfg);
     const rowConfigs = cfg.rows.map((r) => ({ row: r, cfg: { ...cfg, ...ABLATION_ROWS[r].overrides } as MaryAblationConfig }));
-    for (const { cfg: c } of rowConfigs) checkMaryLenetConfig(c);
     const ds = holdOutValidation(await loadDataset(cfg.dataset, { limitTrain: cfg.limitTrain || undefined, limitTest: cfg.limitTest || undefined }), cfg.validation);
     const history: HistoryRow[] = [];
     const variants: VariantSummary[] = [];

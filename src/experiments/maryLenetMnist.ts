@@ -80,6 +80,8 @@ export const maryLenetMnist: Experiment<MaryLenetMnistConfig> = {
   } as MaryLenetMnistConfig,
   presets: { key: 'recipe', names: RECIPE_NAMES, values: (name) => recipeConfig(name) as Partial<MaryLenetMnistConfig> },
   smoke: { Ms: [3], epochs: 2, fpEpochs: 1, milestones: [], fpMilestones: [], limitTrain: 1024, limitTest: 500, validation: 256, mcSamples: 3 },
+  // Every option has a shared rule (validate.ts); the checks between options are checkMaryLenetConfig's.
+  check: checkMaryLenetConfig,
   async run(cfg, ctx) {
     checkMaryLenetConfig(cfg);
     const ds = holdOutValidation(await loadDataset(cfg.dataset, { limitTrain: cfg.limitTrain || undefined, limitTest: cfg.limitTest || undefined }), cfg.validation);

@@ -41,6 +41,7 @@ import {
   type EvaluationSets, type OodResult, type OodScore, type Predictor, type PredictorEvaluation, type ShiftMetrics,
 } from './robustnessProtocol';
 import type { Experiment, VariantSummary } from './types';
+import { inRange, int, listOf, nonNegativeInt, oneOf, positiveInt, seedRule, text } from './validate';
 
 /** The network families this experiment can train and evaluate. */
 export const ROBUSTNESS_FAMILIES = ['fp', 'twn', 'ste-noprior', 'mc-dropout', 'ensemble', 'bayesian'] as const;
@@ -128,7 +129,8 @@ export function configShifts(cfg: Pick<MaryRobustnessConfig, 'rotations' | 'corr
   return out;
 }
 
-function checkConfig(cfg: MaryRobustnessConfig): void {
+/** The checks between options (and the older per-value checks, kept), run before any data loads. */
+export function checkConfig(cfg: MaryRobustnessConfig): void {
   const bad = (m: string) => {
     throw new Error(m);
   };
@@ -222,6 +224,26 @@ export const maryRobustnessMnist: Experiment<MaryRobustnessConfig> = {
     Ms: [3], priors: ['spikeslab'], mcSamples: 3, ensembleSeeds: [1, 2], rotations: [0, 90, 180], corruptions: ['gaussian-noise', 'contrast'],
     severities: [5], oodLimit: 300, reliabilityShift: 'rotate-90', reuseFrom: [],
   },
+  options: {
+    models: listOf(oneOf(ROBUSTNESS_FAMILIES), { minLength: 1 }),
+    twnEpochs: positiveInt,
+    twnMilestones: listOf(nonNegativeInt),
+    steM: int({ min: 2, max: 8 }),
+    recipes: listOf(oneOf(() => RECIPE_NAMES)),
+    maryEpochs: nonNegativeInt,
+    dropoutRates: listOf(inRange(0, 1, '()')),
+    ensembleSeeds: listOf(seedRule),
+    rotations: listOf(inRange(0, 180)),
+    corruptions: listOf(oneOf(CORRUPTIONS)),
+    severities: listOf(oneOf(SEVERITIES)),
+    shiftSeed: seedRule,
+    oodSets: listOf(oneOf(OOD_SETS)),
+    oodLimit: nonNegativeInt,
+    eceBins: positiveInt,
+    reliabilityShift: text,
+    reuseFrom: listOf(text),
+  },
+  check: checkConfig,
   async run(cfg, ctx) {
     checkConfig(cfg);
     const log = (m: string) => {

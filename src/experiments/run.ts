@@ -1,6 +1,7 @@
 /**
- * Runs a named experiment: resolves its config (defaults, --smoke, command-line overrides), initializes the
- * engine, trains, and writes metrics.csv, summary.json and run.json (provenance) into the output folder.
+ * Runs a named experiment: resolves its config (defaults, --smoke, command-line overrides) and checks every option
+ * (validate.ts), then initializes the engine, trains, and writes metrics.csv, summary.json and run.json (provenance)
+ * into the output folder. A bad option fails before the engine starts and before any data loads.
  */
 import * as path from 'node:path';
 import { initEngine } from '../engine';
@@ -8,6 +9,7 @@ import { applyOverrides, deepMerge, type Config } from './config';
 import { provenance } from './provenance';
 import { writeJson, writeMetrics } from './outputs';
 import { experiments } from './registry';
+import { validateConfig } from './validate';
 import type { Experiment, ExperimentContext, ExperimentResult } from './types';
 
 export interface RunOptions {
@@ -32,7 +34,11 @@ export function getExperiment(name: string): Experiment<Config> {
   return exp as unknown as Experiment<Config>;
 }
 
-export function resolveConfig(exp: Experiment<Config>, opts: RunOptions): Config {
+/**
+ * The configuration a run uses: the defaults, the chosen preset, --smoke, the overrides; then every option is checked
+ * (validateConfig: rules, then the checks between options), unless `validate: false`.
+ */
+export function resolveConfig(exp: Experiment<Config>, opts: RunOptions & { validate?: boolean }): Config {
   let base = exp.defaults;
   if (exp.presets) {
     const { key, names, values } = exp.presets;
@@ -41,12 +47,14 @@ export function resolveConfig(exp: Experiment<Config>, opts: RunOptions): Config
     base = deepMerge(base, { ...values(chosen), [key]: chosen });
   }
   if (opts.smoke) base = deepMerge(base, exp.smoke);
-  return applyOverrides(base, opts.overrides ?? {});
+  const config = applyOverrides(base, opts.overrides ?? {});
+  if (opts.validate !== false) validateConfig(exp, config);
+  return config;
 }
 
 export async function runExperiment(name: string, opts: RunOptions = {}): Promise<ExperimentResult & { outDir: string }> {
   const exp = getExperiment(name);
-  const config = resolveConfig(exp, opts);
+  const config = resolveConfig(exp, opts); // every option checked here, before the engine and the data
   const engine = await initEngine({ backend: opts.backend, verbose: opts.progress !== 'none' });
   const outDir = path.resolve(opts.outDir ?? (opts.smoke ? path.join('build', 'smoke', name) : path.join('results', name)));
   let live: ExperimentContext['live'] = null;

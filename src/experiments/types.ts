@@ -1,6 +1,7 @@
 import type { EngineInfo } from '../engine';
 import type { HistoryRow } from '../train';
 import type { Config } from './config';
+import type { Schema } from './validate';
 
 /** One trained variant's line in summary.json (extra fields per experiment). */
 export interface VariantSummary {
@@ -44,5 +45,13 @@ export interface Experiment<C extends Config = Config> {
    * over `defaults` before --smoke and the command-line overrides, so any single knob can still be overridden.
    */
   presets?: { key: string; names: string[]; values(name: string): Partial<C> };
+  /**
+   * Rules of this experiment's options (range, integer-ness, known names; helpers in validate.ts), by config key, for
+   * the options the shared rules (COMMON_RULES in validate.ts) do not cover or cover with another meaning. Applied
+   * with the shared ones when the configuration is resolved, before any data loads.
+   */
+  options?: Schema;
+  /** Checks between options (e.g. one needs another), run after the rules pass; throw a message naming the options. */
+  check?(config: C): void;
   run(config: C, ctx: ExperimentContext): Promise<ExperimentResult>;
 }
