@@ -149,9 +149,8 @@ export async function loadRunDataset(info: RunInfo): Promise<ImageDataset> {
     case 'lenet-mnist':
     case 'mary-lenet-mnist':
     case 'mary-lenet-mnist-ablation':
-      return holdOutValidation(await loadDataset(String(cfg.dataset), limits), Number(cfg.validation ?? 0));
     case 'zoo-mnist':
-      return loadDataset(String(cfg.dataset), limits);
+      return holdOutValidation(await loadDataset(String(cfg.dataset), limits), Number(cfg.validation ?? 0));
     default:
       return loadCifarForExperiment(cfg as unknown as CifarDataConfig, info.dir);
   }

@@ -5,12 +5,12 @@
  */
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { numBatches, type ImageDataset } from '../data';
+import { batches, numBatches, type ImageDataset } from '../data';
 import { buildModel, methodOptions, methodPreset, type ModelName } from '../models';
 import { quantizedLayers } from '../layers';
 import { summary } from '../summary';
 import { FlipRatio, sqRatioSchedule } from '../quantizers';
-import { fit, type FitConfig, type HistoryRow, type OptimizerConfig, type ScheduleConfig } from '../train';
+import { evaluate, fit, type FitConfig, type HistoryRow, type OptimizerConfig, type ScheduleConfig } from '../train';
 import type { ExperimentContext, VariantSummary } from './types';
 
 export interface MethodTrainConfig {
@@ -96,20 +96,25 @@ export async function trainMethod(
   }
   const sum = summary(model);
   flips.dispose();
+  // With a validation split fit evaluated it every epoch; the test split is evaluated once, for the final net.
+  const testAccuracy = ds.validation ? evaluate(model, batches(ds, 'test', { batchSize: 500 })).accuracy : history[history.length - 1].testAccuracy as number;
   model.dispose();
   const last = history[history.length - 1];
+  const curveKey = ds.validation ? 'valAccuracy' : 'testAccuracy';
   return {
     history,
     variant: {
       name: method,
-      testAccuracy: last.testAccuracy as number,
+      ...(ds.validation ? { validationAccuracy: last.valAccuracy as number } : {}),
+      testAccuracy,
       memoryKiB: sum.modelSizeKiB,
       float32KiB: sum.float32SizeKiB,
       compressionRatio: sum.compressionRatio,
       paramsByBits: sum.paramsByBits,
       macsByPrecision: sum.macsByPrecision,
       epochs: history.length,
-      stageAccuracies: isSq ? stages.map((_, s) => history[(s + 1) * cfg.epochs - 1].testAccuracy) : undefined,
+      /** Accuracy after each SQ stage on the split fit evaluated (validation when there is one). */
+      stageAccuracies: isSq ? stages.map((_, s) => history[(s + 1) * cfg.epochs - 1][curveKey]) : undefined,
       description: preset.description,
       source: preset.source,
     },
@@ -126,7 +131,7 @@ export async function trainMethods(methods: string[], cfg: MethodTrainConfig, ds
     variants.push(r.variant);
   }
   const table = variants.map((v) => ({
-    method: v.name, testAccuracy: v.testAccuracy,
+    method: v.name, ...(v.validationAccuracy != null ? { validationAccuracy: v.validationAccuracy as number } : {}), testAccuracy: v.testAccuracy,
     memoryKiB: Number((v.memoryKiB as number).toFixed(2)), compressionRatio: Number((v.compressionRatio as number).toFixed(2)),
   }));
   return { history, variants, table };

@@ -1,19 +1,21 @@
 /**
  * The quantizer zoo on LeNet-5 / MNIST: nnabla's nine methods (binary connect, binary net, binary weight,
  * fixed-point connect/net, pow2 connect/net, INQ, min-max) plus BWN, TWN, SQ-BWN, SQ-TWN and full precision,
- * each trained from the same seed; one summary row per method with test accuracy, model memory at the real
- * bit-widths and the compression ratio.
+ * each trained from the same seed; one summary row per method with validation and test accuracy, model memory at
+ * the real bit-widths and the compression ratio. The last `validation` training images are held out: training
+ * curves and choices use them; the test set is evaluated once per method, at the end.
  *
  * nnabla trains ResNet-23 on CIFAR-10 for 234k iterations and fixes INQ weights at iterations 5000..9000;
  * on MNIST the INQ schedule is given in epochs (`inqEpochs`) so it scales with the data set.
  */
 import * as path from 'node:path';
-import { loadDataset, numBatches } from '../data';
+import { DEFAULT_VALIDATION_COUNT, holdOutValidation, loadDataset, numBatches } from '../data';
 import { methodPreset, METHOD_NAMES } from '../models';
 import { curves, methodBars, savePlot } from '../plots';
 import { writeCsv } from '../plots/table';
 import { trainMethods } from './zooCommon';
 import type { Experiment } from './types';
+import { lenet5ModelOptions, listOf, methodName, positiveInt } from './validate';
 
 export interface ZooMnistConfig {
   [key: string]: unknown;
@@ -44,6 +46,8 @@ export interface ZooMnistConfig {
   /** INQ fixes half of the free weights at the end of each of these epochs (all at the last). */
   inqEpochs: number[];
   seed: number;
+  /** Training images held out as the validation split (the last ones); 0 = none (curves then show test). */
+  validation: number;
   limitTrain: number;
   limitTest: number;
 }
@@ -54,13 +58,19 @@ export const zooMnist: Experiment<ZooMnistConfig> = {
   defaults: {
     dataset: 'mnist', methods: METHOD_NAMES.slice(), epochs: 5, sqStageEpochs: 2, batchSize: 128, lr: 1e-3,
     milestones: [3, 4], longRunMethods: ['binary-net'], longRunEpochs: 15, modelOptions: { 'binary-net': { widths: { conv1: 16, conv2: 32 }, bnMomentum: 0.99 } }, inqEpochs: [1, 2, 3, 4, 5], seed: 1,
-    limitTrain: 0, limitTest: 0,
+    validation: DEFAULT_VALIDATION_COUNT, limitTrain: 0, limitTest: 0,
   },
-  smoke: { epochs: 1, sqStageEpochs: 1, longRunEpochs: 2, limitTrain: 1024, limitTest: 512, milestones: [], inqEpochs: [1] },
+  smoke: { epochs: 1, sqStageEpochs: 1, longRunEpochs: 2, limitTrain: 1024, limitTest: 512, validation: 128, milestones: [], inqEpochs: [1] },
+  options: {
+    sqStageEpochs: positiveInt, longRunMethods: listOf(methodName), longRunEpochs: positiveInt, modelOptions: lenet5ModelOptions,
+    inqEpochs: listOf(positiveInt),
+  },
   async run(cfg, ctx) {
     for (const m of [...cfg.methods, ...cfg.longRunMethods]) methodPreset(m); // fail fast on a typo, before any training
     if (!(Number.isInteger(cfg.longRunEpochs) && cfg.longRunEpochs >= 1)) throw new Error(`--longRunEpochs must be a positive integer, got ${cfg.longRunEpochs}`);
-    const ds = await loadDataset(cfg.dataset, { limitTrain: cfg.limitTrain || undefined, limitTest: cfg.limitTest || undefined });
+    const ds = holdOutValidation(await loadDataset(cfg.dataset, { limitTrain: cfg.limitTrain || undefined, limitTest: cfg.limitTest || undefined }), cfg.validation);
+    const curveKey = ds.validation ? 'valAccuracy' : 'testAccuracy';
+    const split = ds.validation ? 'validation' : 'test';
     const spe = numBatches(ds, 'train', { batchSize: cfg.batchSize });
     const base = {
       model: 'lenet5' as const, batchSize: cfg.batchSize, optimizer: { name: 'adam' as const, lr: cfg.lr },
@@ -82,7 +92,7 @@ export const zooMnist: Experiment<ZooMnistConfig> = {
     const variants = runs.flatMap((r) => r.variants).sort((x, y) => order(x.name) - order(y.name));
     const table = runs.flatMap((r) => r.table).sort((x, y) => order(x.method) - order(y.method));
     const history = runs.flatMap((r) => r.history);
-    await savePlot(curves({ rows: history, x: 'epoch', y: ['testAccuracy'], color: 'variant', title: 'LeNet-5 / MNIST: test accuracy per method' }), path.join(ctx.outDir, 'accuracy'));
+    await savePlot(curves({ rows: history, x: 'epoch', y: [curveKey], color: 'variant', title: `LeNet-5 / MNIST: ${split} accuracy per method` }), path.join(ctx.outDir, 'accuracy'));
     await savePlot(methodBars({ rows: table, x: 'method', y: 'testAccuracy', memory: 'memoryKiB', title: 'LeNet-5 / MNIST: final test accuracy and model memory' }), path.join(ctx.outDir, 'methods'));
     await writeCsv(table, path.join(ctx.outDir, 'table.csv'));
     return { history, variants, figures: ['accuracy', 'methods'], extra: { table } };
