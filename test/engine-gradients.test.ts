@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { fastFusedBatchNormGradConfig, registerTrainingGradients } from '../src/engine/gradients';
-import { registerWasmTrainingKernels } from '../src/engine/wasmKernels';
+import { registerWasmTrainingKernels } from '../src/engine/kernels';
 import { Rng } from '../src/util/random';
 
 type Backend = 'cpu' | 'wasm';

@@ -1,12 +1,13 @@
 /**
- * The wasm training kernels (src/engine/wasmKernels.ts) against the cpu backend, on seeded random inputs.
+ * The wasm training kernels (src/engine/kernels/, one file per section below) against the cpu backend,
+ * on seeded random inputs.
  * Run: node --import tsx --test test/engine-kernels.test.ts
  */
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
-import { registerWasmTrainingKernels } from '../src/engine/wasmKernels';
+import { registerWasmTrainingKernels } from '../src/engine/kernels';
 import { registerTrainingGradients } from '../src/engine/gradients';
 import { Rng } from '../src/util/random';
 

@@ -9,7 +9,7 @@
 import { Command } from 'commander';
 import * as tf from '@tensorflow/tfjs';
 import { initEngine } from '../engine';
-import { originalWasmKernel, wasmKernelOptions } from '../engine/wasmKernels';
+import { originalWasmKernel, wasmKernelOptions } from '../engine/kernels';
 import { BenchModelName, buildBenchModel, makeTrainStep } from '../engine/benchModels';
 
 interface Case {

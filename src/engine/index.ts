@@ -6,7 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
-import { registerWasmTrainingKernels } from './wasmKernels';
+import { registerWasmTrainingKernels } from './kernels';
 import { registerTrainingGradients } from './gradients';
 
 export type BackendChoice = 'tensorflow' | 'wasm' | 'cpu';
