@@ -35,6 +35,10 @@ test('lenet-mnist --smoke', async () => {
   const { summary, rows } = await smoke('lenet-mnist');
   assert.deepEqual(summary.variants.map((v: { name: string }) => v.name), ['fp']);
   assert.equal(rows.length, 2);
+  // 2 epochs of 1,500 images (24 Adam steps) already beat chance (0.1) by more than three binomial standard
+  // deviations of the 1,000 test / 500 validation images: 0.17-0.62 test, 0.22-0.66 validation over seeds 1-5.
+  const [fp] = summary.variants;
+  assert.ok(fp.testAccuracy > 0.13 && fp.validationAccuracy > 0.13, `fp learns: test ${fp.testAccuracy}, validation ${fp.validationAccuracy}`);
 });
 
 test('zoo-mnist --smoke (a subset of methods, one of each kind)', async () => {
@@ -45,6 +49,8 @@ test('zoo-mnist --smoke (a subset of methods, one of each kind)', async () => {
   assert.ok(byName['binary-net'].compressionRatio > 10, `binary ${byName['binary-net'].compressionRatio}`);
   assert.ok(byName['sq-twn'].memoryKiB < byName.fp.memoryKiB);
   assert.equal(byName['sq-twn'].epochs, 4, 'four SQ ratio stages');
+  // No better-than-chance check here: at 512 training images most methods are still at chance (0.07-0.26
+  // on the 256 test images over seeds 1-5), so the helper's range check is all that is reliable.
 });
 
 test('unknown experiment and unknown option are clear errors', async () => {
@@ -64,7 +70,9 @@ for (const recipe of ['qnnlab', 'paper']) {
     const { summary, outDir, rows } = await smoke('mary-lenet-mnist', { recipe, limitTrain: '2048', limitTest: '200', validation: '128', fpEpochs: '3' });
     const names = summary.variants.map((v: { name: string }) => v.name);
     assert.deepEqual(names, ['fp', 'M3-spikeslab', 'M3-gaussian']);
-    assert.ok(summary.variants[0].validationAccuracy >= 0 && summary.variants[0].testAccuracy >= 0, 'the float net has validation and test accuracy');
+    // Chance is 0.1; the float net reaches 0.84 (validation) / 0.91 (test) at this size with either recipe.
+    const fp = summary.variants[0];
+    assert.ok(fp.validationAccuracy > 0.6 && fp.testAccuracy > 0.6, `the float net learns: validation ${fp.validationAccuracy}, test ${fp.testAccuracy}`);
     const run = readJson(path.join(outDir, 'run.json'));
     assert.equal(run.config.recipe, recipe);
     assert.equal(run.config.validation, 128);
@@ -77,12 +85,12 @@ for (const recipe of ['qnnlab', 'paper']) {
     for (const v of summary.variants.slice(1)) {
       assert.equal(v.M, 3);
       assert.ok(['spikeslab', 'gaussian'].includes(v.prior));
-      for (const k of ['validationAccuracy', 'testAccuracy', 'testAccuracyMean', 'testAccuracyMc']) assert.ok(v[k] >= 0 && v[k] <= 1, k);
+      // Both priors, with either recipe, learn well above chance (0.1): 0.71-0.98 at this size.
+      for (const k of ['validationAccuracy', 'testAccuracy', 'testAccuracyMean', 'testAccuracyMc']) assert.ok(v[k] > 0.4 && v[k] <= 1, `${v.name} ${k}: ${v[k]}`);
       assert.equal(v.trainedMode, recipe === 'paper' ? 'mean' : 'quantized');
       assert.equal(v.mcSampleMode, recipe === 'paper' ? 'sample' : 'sampleQuantized');
       // The MC predictive samples around the trained mode: the same accuracy up to noise.
       const deterministic = recipe === 'paper' ? v.testAccuracyMean : v.testAccuracy;
-      if (v.prior === 'spikeslab') assert.ok(deterministic > 0.2, `the trained mode learns (chance is 0.1): ${deterministic}`);
       assert.ok(withinNoise(v.testAccuracyMc, deterministic, 200), `MC ${v.testAccuracyMc} vs deterministic ${deterministic}`);
       if (recipe === 'paper') assert.ok(v.testAccuracyQuantizedTrainBn >= 0, 'the paper\'s own test procedure is reported too');
       assert.equal(v.sigma.length, 5, 'posterior σ of the five variational layers');
