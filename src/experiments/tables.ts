@@ -9,6 +9,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { benchTableRows, type VariantResult } from '../inference/bench';
 
 export type Summary = { experiment: string; variants: Record<string, unknown>[]; [key: string]: unknown };
 
@@ -86,14 +87,51 @@ export const TABLES: Record<string, (resultsDir: string) => string> = {
     const rows: string[][] = [];
     if (fp) rows.push(['float LeNet-5', `${fp.epochs}`, pct(fp.validationAccuracy), pct(fp.testAccuracy), '', '', '', '', '', '']);
     rows.push(...maryRows(q, 'qnnlab'));
-    const paperFile = path.join(dir, 'mary-lenet-mnist-paper', 'summary.json');
-    if (fs.existsSync(paperFile)) rows.push(...maryRows(readSummary(dir, 'mary-lenet-mnist-paper'), 'paper'));
+    // The paper recipe: M = 3 for 50 epochs, M = 2 and 4 for 20 (separate runs, as their epochs differ).
+    for (const name of ['mary-lenet-mnist-paper', 'mary-lenet-mnist-paper-20ep']) {
+      if (fs.existsSync(path.join(dir, name, 'summary.json'))) rows.push(...maryRows(readSummary(dir, name), 'paper'));
+    }
     return markdown(MARY_HEADER, rows);
+  },
+  /** The qnnlab recipe with one departure removed per row (results/mary-lenet-mnist-ablation). */
+  'mary-ablation': (dir) => {
+    const s = readSummary(dir, 'mary-lenet-mnist-ablation');
+    const rows = (s.ablation as Record<string, unknown>[]).map((r) => {
+      const seeds = r.seeds as number[];
+      const spread = (key: string) => (seeds.length > 1 ? ` (${pct(r[`${key}Min`])}–${pct(r[`${key}Max`])})` : '');
+      return [
+        `\`${r.row}\``, `${r.removes}`, `${seeds.join(', ')}`,
+        `${pct(r.validationAccuracy)}${spread('validationAccuracy')}`, `${pct(r.testAccuracy)}${spread('testAccuracy')}`,
+        num(r.quantizationLossEpoch1), num(r.quantizationLossEpoch3),
+        typeof r.quantizationLossRatio === 'number' ? pct(r.quantizationLossRatio, 1) : '', pct(r.frozenFraction, 1),
+      ];
+    });
+    return markdown(['row', 'removes', 'seeds', 'quantized, validation (min–max)', 'quantized, test (min–max)',
+      'quantization loss, epoch 1', 'epoch 3', 'epoch 3 / 1', 'frozen'], rows);
   },
   'zoo-mnist': (dir) => {
     const s = readSummary(dir, 'zoo-mnist');
-    return markdown(['method', 'test acc.', 'memory', 'compression'],
-      s.variants.map((v) => [`\`${v.name}\``, pct(v.testAccuracy), kib(v.memoryKiB), `${(v.compressionRatio as number).toFixed(1)}x`]));
+    const val = s.variants.some((v) => v.validationAccuracy != null);
+    return markdown(['method', ...(val ? ['validation acc.'] : []), 'test acc.', 'memory', 'compression'],
+      s.variants.map((v) => [`\`${v.name}\``, ...(val ? [pct(v.validationAccuracy)] : []), pct(v.testAccuracy), kib(v.memoryKiB), `${(v.compressionRatio as number).toFixed(1)}x`]));
+  },
+  /**
+   * results/inference-bench.json (npm run bench:inference): per variant and batch, the median time of the low-bit
+   * engine and the speed-ups over the tfjs float32 twin, the tfjs simulated quantization and the engine's own
+   * float32 kernels (the control: what a lean engine alone buys); resident weights against the packed file.
+   */
+  'inference-bench': (dir) => {
+    const file = path.join(dir, 'inference-bench.json');
+    if (!fs.existsSync(file)) throw new Error(`No ${file}: run npm run bench:inference first.`);
+    const bench = JSON.parse(fs.readFileSync(file, 'utf8')) as { variants: VariantResult[] };
+    const ms = (t: number) => (Number.isNaN(t) ? '' : t < 1 ? t.toFixed(3) : t.toPrecision(3));
+    const x = (r: number) => (Number.isNaN(r) ? '' : `${r.toFixed(2)}x`);
+    const rows = benchTableRows(bench.variants).map((r) => [
+      r.variant, `${r.batch}`, ms(r.lowbitMs), ms(r.float32TwinMs), x(r.speedupVsFloat32Twin), x(r.speedupVsSimulated), x(r.speedupVsOwnFloat32),
+      `${r.residentKiB.toFixed(1)} / ${r.packedKiB.toFixed(1)} KiB`, `${r.float32TwinKiB.toFixed(0)} KiB`,
+    ]);
+    return markdown(['variant', 'batch', 'low-bit engine, ms (median)', 'tfjs float32 twin, ms', 'speed-up vs float32 twin',
+      'vs simulated quantization', 'vs own float32 kernels', 'resident / packed weights', 'float32 twin weights'], rows);
   },
 };
 

@@ -236,3 +236,31 @@ export function runInferenceBench(opts: BenchOptions): VariantResult[] {
   }
   return results;
 }
+
+/** One row per variant and batch size of a bench report: the numbers the README and notebook 05 show. */
+export type BenchTableRow = {
+  variant: string;
+  batch: number;
+  /** Median milliseconds per call of the low-bit engine and of the tfjs float32 twin. */
+  lowbitMs: number;
+  float32TwinMs: number;
+  /** Median time of the other engine over the low-bit engine's (> 1: the low-bit engine is faster). */
+  speedupVsFloat32Twin: number;
+  speedupVsSimulated: number;
+  speedupVsOwnFloat32: number;
+  residentKiB: number;
+  packedKiB: number;
+  float32TwinKiB: number;
+};
+
+export function benchTableRows(variants: VariantResult[]): BenchTableRow[] {
+  return variants.flatMap((v) => v.batches.map((b) => {
+    const med = (e: string) => b.engines[e]?.medianMs ?? NaN;
+    const low = med('engine-lowbit');
+    return {
+      variant: v.variant, batch: b.batch, lowbitMs: low, float32TwinMs: med('tfjs-float32'),
+      speedupVsFloat32Twin: med('tfjs-float32') / low, speedupVsSimulated: med('tfjs-simulated') / low, speedupVsOwnFloat32: med('engine-float32') / low,
+      residentKiB: v.memory.engineLowbit.total / 1024, packedKiB: v.memory.packedFileBytes / 1024, float32TwinKiB: v.memory.tfjsFloat32Twin / 1024,
+    };
+  }));
+}
