@@ -10,6 +10,7 @@
  * second half of its run.
  */
 import { Command } from 'commander';
+import { execSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
@@ -111,7 +112,7 @@ async function main(): Promise<void> {
   await savePlot(curves({ rows: all as unknown as Record<string, number | string>[], x: 'step', y: ['numTensors', 'rssMiB'], color: 'model', title: 'Memory over training steps: live tensors and process RSS' }), path.join(out, 'memory'));
   const ok = Object.values(verdicts).every((v) => v.flat && v.bounded);
   fs.writeFileSync(path.join(out, 'summary.json'), JSON.stringify({
-    command: ['npm run soak --', ...process.argv.slice(2)].join(' '), date: new Date().toISOString(), node: process.version, tfjs: tf.version_core,
+    command: ['npm run soak --', ...process.argv.slice(2)].join(' '), commit: execSync('git rev-parse HEAD').toString().trim(), date: new Date().toISOString(), node: process.version, tfjs: tf.version_core,
     backend: tf.getBackend(), stepsPerEpoch, batchSize: BATCH, rssBoundMiB: rssBound,
     criteria: 'flat: the live tensor count and tensor bytes after every epoch equal those after the first; bounded: RSS grows by at most rssBoundMiB over the second half of the run',
     models: verdicts, ok,
