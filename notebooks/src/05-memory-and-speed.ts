@@ -127,10 +127,15 @@ showTable(resnetTimes, { caption: 'ResNet-20 (CIFAR, 32x32x3), batch ' + TIMING.
 import * as fs from 'node:fs';
 import { benchTableRows, runInferenceBench } from './src/inference/bench';
 
-const committedBench = JSON.parse(fs.readFileSync('results/inference-bench.json', 'utf8'));
-showTable(benchTableRows(committedBench.variants), {
-  caption: 'results/inference-bench.json, ' + committedBench.date + ', load before: ' + committedBench.load.uptimeStart,
-});
+const BENCH_FILE = 'results/inference-bench.json';
+if (fs.existsSync(BENCH_FILE)) {
+  const committedBench = JSON.parse(fs.readFileSync(BENCH_FILE, 'utf8'));
+  showTable(benchTableRows(committedBench.variants), {
+    caption: BENCH_FILE + ', ' + committedBench.date + ', load before: ' + committedBench.load.uptimeStart,
+  });
+} else {
+  console.log('No ' + BENCH_FILE + ' yet: npm run bench:inference writes it (on an otherwise idle machine).');
+}
 
 // %% [markdown]
 // The same measurement, shortened, on this machine now (BinaryNet and M = 3 at batch 1, under whatever load the
