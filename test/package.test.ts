@@ -64,7 +64,11 @@ test('npm pack -> npm install in a fresh project -> JavaScript and TypeScript co
         const again = q.unpackModel(bytes);
         const y2 = again.predict(x);
         const same = Buffer.compare(Buffer.from(y.dataSync().buffer), Buffer.from(y2.dataSync().buffer)) === 0;
-        console.log(JSON.stringify({ backend: engine.backend, shape: y.shape, finite: y.dataSync().every(Number.isFinite),
+        // The low-bit engine from the installed package (its wasm module ships in the tarball), on the same input.
+        const net = q.compilePacked(bytes);
+        const yl = net.predict(x.dataSync(), 2);
+        const engineDiff = Math.max(...Array.from(y.dataSync(), (v, i) => Math.abs(v - yl[i])));
+        console.log(JSON.stringify({ engineDiff, backend: engine.backend, shape: y.shape, finite: y.dataSync().every(Number.isFinite),
           packedBytes: bytes.length, same, namespaces: ['quantizers', 'layers', 'models', 'bayes', 'train', 'data', 'plots', 'engine', 'deploy'].filter((n) => typeof q[n] === 'object'),
           kiB: q.summary(model).modelSizeKiB }));
       })().catch((e) => { console.error(e); process.exit(1); });`;
@@ -73,6 +77,7 @@ test('npm pack -> npm install in a fresh project -> JavaScript and TypeScript co
     assert.deepEqual(out.shape, [2, 10]);
     assert.equal(out.finite, true);
     assert.equal(out.same, true, 'the packed model gives the same logits');
+    assert.ok(out.engineDiff < 1e-3, `the installed low-bit engine reproduces the logits: max difference ${out.engineDiff}`);
     assert.equal(out.namespaces.length, 9);
     assert.ok(out.packedBytes < 25_000, `packed TWN LeNet-5: ${out.packedBytes} bytes`);
 
