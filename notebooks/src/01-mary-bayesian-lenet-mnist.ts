@@ -49,7 +49,7 @@ const RETRAIN = false; // true: train again even when results/ holds a finished 
 
 const RUNS: Record<string, Record<string, unknown>> = {
   paper: { recipe: 'paper', Ms: [3], fp: false }, // M = 3, both priors; the float baseline comes from the qnnlab run
-  qnnlab: { recipe: 'qnnlab', Ms: [3] }, // the float LeNet-5, then M = 3 with both priors started from it
+  qnnlab: { recipe: 'qnnlab', Ms: [2, 3, 4] }, // the float LeNet-5, then M = 2, 3, 4 with both priors started from it
 };
 const CI = { limitTest: 300, mcSamples: 3 };
 const chosen = RECIPE === 'both' ? ['paper', 'qnnlab'] : [RECIPE];
