@@ -61,6 +61,10 @@ async function soak(name: string, steps: number, stepsPerEpoch: number, outDir: 
         model: name, variant, epoch, step: epoch * stepsPerEpoch, numTensors: m.numTensors, numBytesMiB: mib(m.numBytes),
         rssMiB: mib(process.memoryUsage().rss), heapUsedMiB: mib(process.memoryUsage().heapUsed), seconds: (Date.now() - t0) / 1000,
       });
+      // Also on disk as it goes, so a run cut short (a session's end) keeps what it measured.
+      const partial = path.join(outDir, 'memory.partial.csv');
+      if (!fs.existsSync(partial)) fs.writeFileSync(partial, Object.keys(samples[0]).join(',') + '\n');
+      fs.appendFileSync(partial, Object.values(samples[samples.length - 1]).join(',') + '\n');
       if (epoch % 20 === 0) console.log(`[soak] ${name} step ${epoch * stepsPerEpoch}: ${m.numTensors} tensors, ${mib(m.numBytes).toFixed(1)} MiB in tensors, RSS ${samples[samples.length - 1].rssMiB.toFixed(0)} MiB`);
     },
   });
@@ -98,6 +102,7 @@ async function main(): Promise<void> {
   if (!(rssBound >= 0)) throw new Error(`--rssBoundMiB must be a number >= 0, got ${o.rssBoundMiB}`);
   const out = path.resolve(o.out);
   fs.mkdirSync(out, { recursive: true });
+  fs.rmSync(path.join(out, 'memory.partial.csv'), { force: true }); // a new run starts a new record
 
   const all: Sample[] = [];
   const verdicts: Record<string, ReturnType<typeof judge> & { describe: string; steps: number; seconds: number }> = {};
@@ -107,6 +112,7 @@ async function main(): Promise<void> {
     verdicts[m] = { describe: MODELS[m].describe, steps: samples[samples.length - 1].step, seconds: samples[samples.length - 1].seconds, ...judge(samples, rssBound) };
     console.log(`[soak] ${m}: ${JSON.stringify(verdicts[m])}`);
   }
+  fs.rmSync(path.join(out, 'memory.partial.csv'), { force: true });
   fs.rmSync(path.join(out, 'runs'), { recursive: true, force: true }); // the soaked runs' own outputs are not the result
   await writeCsv(all as unknown as Record<string, number | string>[], path.join(out, 'memory.csv'));
   await savePlot(curves({ rows: all as unknown as Record<string, number | string>[], x: 'step', y: ['numTensors', 'rssMiB'], color: 'model', title: 'Memory over training steps: live tensors and process RSS' }), path.join(out, 'memory'));
