@@ -53,13 +53,14 @@ async function soak(name: string, steps: number, stepsPerEpoch: number, outDir: 
     outDir: path.join(outDir, 'runs', name), fresh: true, progress: 'none', backend: 'wasm',
     onEpoch: (row) => {
       const m = tf.memory();
+      const proc = process.memoryUsage();
       const variant = String(row.variant ?? name);
       const soaked = name === 'mary-m3' ? variant.startsWith('M3') : true; // mary-m3's float net is its warm-up
       if (!soaked) return;
       const epoch = Number(row.epoch);
       samples.push({
         model: name, variant, epoch, step: epoch * stepsPerEpoch, numTensors: m.numTensors, numBytesMiB: mib(m.numBytes),
-        rssMiB: mib(process.memoryUsage().rss), heapUsedMiB: mib(process.memoryUsage().heapUsed), seconds: (Date.now() - t0) / 1000,
+        rssMiB: mib(proc.rss), heapUsedMiB: mib(proc.heapUsed), seconds: (Date.now() - t0) / 1000,
       });
       // Also on disk as it goes, so a run cut short (a session's end) keeps what it measured.
       const partial = path.join(outDir, 'memory.partial.csv');

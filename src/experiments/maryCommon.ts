@@ -92,14 +92,13 @@ export function priorSpec(name: string, cfg: MaryTrainConfig): PriorSpec {
 
 /** The priors of the Bayesian M-ary experiments (`--priors`). */
 export const PRIOR_NAMES: readonly string[] = ['spikeslab', 'gaussian'];
-const PRIORS = PRIOR_NAMES;
 
 /**
  * Check a Bayesian run's options, typed. The experiments call it before any training (the float baseline
  * included), so a misspelt option fails in seconds, not after the first model.
  */
 export function checkMaryOptions(cfg: MaryTrainConfig, priors: string[]) {
-  for (const p of priors) if (!PRIORS.includes(p)) throw new Error(`--priors: unknown prior '${p}' (use ${PRIORS.join(', ')})`);
+  for (const p of priors) if (!PRIOR_NAMES.includes(p)) throw new Error(`--priors: unknown prior '${p}' (use ${PRIOR_NAMES.join(', ')})`);
   const trainForward = cfg.trainForward;
   if (trainForward !== 'mean' && trainForward !== 'ste') throw new Error(`--trainForward must be 'mean' or 'ste', got '${trainForward}'`);
   const klNormalization = cfg.klNormalization ?? 'elbo';
