@@ -60,7 +60,6 @@ export const maryLenetAblation: Experiment<MaryAblationConfig> = {
   options: { rows: listOf(rowName), decisiveRows: listOf(rowName), seeds: listOf(seedRule, { minLength: 1 }), extraSeeds: listOf(seedRule) },
   check: checkAblationConfig,
   async run(cfg, ctx) {
-    checkAblationConfig(cfg);
     const rowConfigs = cfg.rows.map((r) => ({ row: r, cfg: { ...cfg, ...ABLATION_ROWS[r].overrides } as MaryAblationConfig }));
     const ds = holdOutValidation(await loadDataset(cfg.dataset, { limitTrain: cfg.limitTrain || undefined, limitTest: cfg.limitTest || undefined }), cfg.validation);
     const history: HistoryRow[] = [];

@@ -56,18 +56,10 @@ export function buildMaryLenet(cfg: MaryLenetMnistConfig, ds: ImageDataset, M: n
   return model;
 }
 
-/** Checks of a mary-lenet-mnist configuration that need no data (run before anything loads). */
+/** Checks between options of a mary-lenet-mnist configuration (each option's own range is its rule in validate.ts). */
 export function checkMaryLenetConfig(cfg: MaryLenetMnistConfig): void {
-  for (const M of cfg.Ms) {
-    if (!Number.isInteger(M) || M < 2 || M > 8) throw new Error(`--Ms: M must be an integer from 2 to 8, got ${M}`);
-  }
   checkMaryOptions(cfg, cfg.priors);
-  if (!(cfg.bnMomentum >= 0 && cfg.bnMomentum < 1)) throw new Error(`--bnMomentum must be in [0, 1), got ${cfg.bnMomentum}`);
-  if (cfg.conv1Padding !== 'valid' && cfg.conv1Padding !== 'same') throw new Error(`--conv1Padding must be 'valid' or 'same', got '${cfg.conv1Padding}'`);
   if (cfg.conv1Padding !== 'same' && cfg.initFromFloat) throw new Error(`--initFromFloat needs --conv1Padding same (the float LeNet-5's network)`);
-  if (!['glorotUniform', 'heNormal', 'published'].includes(cfg.thetaInit)) throw new Error(`--thetaInit must be glorotUniform, heNormal or published, got '${cfg.thetaInit}'`);
-  if (!(Number.isInteger(cfg.fpEpochs) && cfg.fpEpochs >= 1)) throw new Error(`--fpEpochs must be a positive integer, got ${cfg.fpEpochs}`);
-  if (!(Number.isInteger(cfg.validation) && cfg.validation >= 0)) throw new Error(`--validation must be a non-negative integer, got ${cfg.validation}`);
 }
 
 export const maryLenetMnist: Experiment<MaryLenetMnistConfig> = {
@@ -83,7 +75,6 @@ export const maryLenetMnist: Experiment<MaryLenetMnistConfig> = {
   // Every option has a shared rule (validate.ts); the checks between options are checkMaryLenetConfig's.
   check: checkMaryLenetConfig,
   async run(cfg, ctx) {
-    checkMaryLenetConfig(cfg);
     const ds = holdOutValidation(await loadDataset(cfg.dataset, { limitTrain: cfg.limitTrain || undefined, limitTest: cfg.limitTest || undefined }), cfg.validation);
     const history: HistoryRow[] = [];
     const variants: VariantSummary[] = [];

@@ -245,7 +245,6 @@ export const maryRobustnessMnist: Experiment<MaryRobustnessConfig> = {
   },
   check: checkConfig,
   async run(cfg, ctx) {
-    checkConfig(cfg);
     const log = (m: string) => {
       if (ctx.progress !== 'none') console.log(m);
     };

@@ -10,7 +10,7 @@
  */
 import * as path from 'node:path';
 import { DEFAULT_VALIDATION_COUNT, holdOutValidation, loadDataset, numBatches } from '../data';
-import { methodPreset, METHOD_NAMES } from '../models';
+import { METHOD_NAMES } from '../models';
 import { curves, methodBars, savePlot } from '../plots';
 import { writeCsv } from '../plots/table';
 import { trainMethods } from './zooCommon';
@@ -66,8 +66,6 @@ export const zooMnist: Experiment<ZooMnistConfig> = {
     inqEpochs: listOf(positiveInt),
   },
   async run(cfg, ctx) {
-    for (const m of [...cfg.methods, ...cfg.longRunMethods]) methodPreset(m); // fail fast on a typo, before any training
-    if (!(Number.isInteger(cfg.longRunEpochs) && cfg.longRunEpochs >= 1)) throw new Error(`--longRunEpochs must be a positive integer, got ${cfg.longRunEpochs}`);
     const ds = holdOutValidation(await loadDataset(cfg.dataset, { limitTrain: cfg.limitTrain || undefined, limitTest: cfg.limitTest || undefined }), cfg.validation);
     const curveKey = ds.validation ? 'valAccuracy' : 'testAccuracy';
     const split = ds.validation ? 'validation' : 'test';
