@@ -17,8 +17,9 @@
  *     convSum1  1-bit codes: sum of the inputs whose code is 1 (masked adds), combined with the patch sum
  *     convSum2  2-bit codes as two bit planes: sums over plane 0, plane 1 and both, combined per output with
  *               the levels (M - 1 grouped sums, M multiplications per output)
- *   then y = acc·scale[o] + shift[o] and the activation (0: none, 1: ReLU, 2: sign ±1).
- * Binary × binary: convXnor, XNOR-popcount on 64-bit words of the bit-packed patch.
+ *   then y = acc·scale[o] + shift[o] and the activation (0: none, 1: ReLU, 2: sign ±1 floats, 3: sign as bits,
+ *   y > 0 -> 1, packed 32 channels per u32 word as signPack writes them).
+ * Binary × binary: convXnor, XNOR-popcount on 64-bit words of the bit-packed patch; maxPoolBits pools bits.
  */
 
 // ---------------------------------------------------------------------------------------------------------
@@ -146,10 +147,21 @@ export function buildMask4(lut: usize): void {
 // Float-activation convolutions
 
 // @ts-ignore: decorator
-@inline function epilogue(out: usize, O: i32, o0: i32, a: v128, b: v128, scale: usize, shift: usize, act: i32, tmp: usize): void {
+@inline function epilogue(out: usize, p: i32, O: i32, o0: i32, a: v128, b: v128, scale: usize, shift: usize, act: i32, tmp: usize): void {
   const so = <usize>o0 << 2;
   let ya = f32x4.add(f32x4.mul(a, v128.load(scale + so)), v128.load(shift + so));
   let yb = f32x4.add(f32x4.mul(b, v128.load(scale + so, 16)), v128.load(shift + so, 16));
+  if (act == 3) {
+    // Bits: output o is bit (o & 31) of u32 word o >> 5 of pixel p's [ceil(O/32)] words; lanes past O stay 0.
+    const z = f32x4.splat(0);
+    let bits = <u32>(i32x4.bitmask(f32x4.gt(ya, z)) | (i32x4.bitmask(f32x4.gt(yb, z)) << 4));
+    if (o0 + 8 > O) bits &= (<u32>1 << <u32>(O - o0)) - 1;
+    const word = out + ((<usize>(p * ((O + 31) >> 5) + (o0 >> 5))) << 2);
+    const sh = <u32>(o0 & 31);
+    // Blocks of a pixel come in order of o0: the first block of a word writes it, the others OR into it.
+    store<u32>(word, sh == 0 ? bits : load<u32>(word) | (bits << sh));
+    return;
+  }
   if (act == 1) {
     const z = f32x4.splat(0);
     ya = v128.bitselect(ya, z, f32x4.gt(ya, z));
@@ -161,7 +173,7 @@ export function buildMask4(lut: usize): void {
     ya = v128.bitselect(one, neg, f32x4.gt(ya, z));
     yb = v128.bitselect(one, neg, f32x4.gt(yb, z));
   }
-  const dst = out + so;
+  const dst = out + ((<usize>(p * O + o0)) << 2);
   if (o0 + 8 <= O) {
     v128.store(dst, ya);
     v128.store(dst, yb, 16);
@@ -237,8 +249,8 @@ export function buildMask4(lut: usize): void {
           wp += esz;
         }
       }
-      epilogue(out + ((<usize>p * O) << 2), O, blk << 3, a0, a1, scale, shift, act, tmp);
-      if (q != p) epilogue(out + ((<usize>q * O) << 2), O, blk << 3, c0, c1, scale, shift, act, tmp);
+      epilogue(out, p, O, blk << 3, a0, a1, scale, shift, act, tmp);
+      if (q != p) epilogue(out, q, O, blk << 3, c0, c1, scale, shift, act, tmp);
     }
   }
 }
@@ -256,6 +268,127 @@ export function convLut1(inp: usize, N: i32, Hp: i32, Wp: i32, C: i32, OH: i32, 
 export function convLut2(inp: usize, N: i32, Hp: i32, Wp: i32, C: i32, OH: i32, OW: i32, KH: i32, KW: i32,
   sh: i32, sw: i32, w: usize, O: i32, lut: usize, scale: usize, shift: usize, act: i32, out: usize, tmp: usize): void {
   convLutImpl<u16>(inp, N, Hp, Wp, C, OH, OW, KH, KW, sh, sw, w, O, lut, scale, shift, act, out, tmp);
+}
+
+/**
+ * Weights of one-input-channel convolutions (convC1), decoded from a block layout (the one convF32 / convLut1 /
+ * convLut2 read: [ceil(O/8)][T][8 lanes], T = KH·KW) into a float table [T][Opad], Opad = ceil(O/4)·4, zeros past
+ * O. kind 0: float32 entries; 1: 1-bit codes (byte, bit i = lane i) through levels[2]; 2: 2-bit codes (u16,
+ * lane i = bits 2i..2i+1) through levels[4]. Run per call into the workspace: the codes stay what is resident.
+ */
+export function decodeBlocks(kind: i32, w: usize, levels: usize, T: i32, O: i32, dst: usize): void {
+  const Opad = (O + 3) & ~3;
+  const nBlk = (O + 7) >> 3;
+  memory.fill(dst, 0, <usize>(T * Opad) << 4);
+  for (let blk = 0; blk < nBlk; blk++) {
+    for (let t = 0; t < T; t++) {
+      const e = blk * T + t;
+      for (let i = 0; i < 8; i++) {
+        const o = (blk << 3) + i;
+        if (o >= O) break;
+        let v: f32;
+        if (kind == 0) v = load<f32>(w + ((<usize>(e * 8 + i)) << 2));
+        else if (kind == 1) v = load<f32>(levels + ((<usize>((load<u8>(w + <usize>e) >> <u8>i) & 1)) << 2));
+        else v = load<f32>(levels + ((<usize>((load<u16>(w + (<usize>e << 1)) >> <u16>(2 * i)) & 3)) << 2));
+        v128.store(dst + ((<usize>(t * Opad + o)) << 4), f32x4.splat(v));
+      }
+    }
+  }
+}
+
+// @ts-ignore: decorator
+@inline function epilogue4(out: usize, p: i32, O: i32, o0: i32, a: v128, scale: usize, shift: usize, act: i32, tmp: usize): void {
+  const so = <usize>o0 << 2;
+  let y = f32x4.add(f32x4.mul(a, v128.load(scale + so)), v128.load(shift + so));
+  const z = f32x4.splat(0);
+  if (act == 3) {
+    let bits = <u32>i32x4.bitmask(f32x4.gt(y, z));
+    if (o0 + 4 > O) bits &= (<u32>1 << <u32>(O - o0)) - 1;
+    const word = out + ((<usize>(p * ((O + 31) >> 5) + (o0 >> 5))) << 2);
+    const sh = <u32>(o0 & 31);
+    store<u32>(word, sh == 0 ? bits : load<u32>(word) | (bits << sh));
+    return;
+  }
+  if (act == 1) y = v128.bitselect(y, z, f32x4.gt(y, z));
+  else if (act == 2) y = v128.bitselect(f32x4.splat(1), f32x4.splat(-1), f32x4.gt(y, z));
+  const dst = out + ((<usize>(p * O + o0)) << 2);
+  if (o0 + 4 <= O) {
+    v128.store(dst, y);
+  } else {
+    v128.store(tmp, y);
+    memory.copy(dst, tmp, <usize>(O - o0) << 2);
+  }
+}
+
+/**
+ * Convolution of a zero-padded one-channel input (a grayscale image: the first layer), horizontal stride 1.
+ * With one channel, eight neighbouring output pixels read eight consecutive input floats per tap, so the pixels
+ * go in the lanes (two f32x4) and four output channels are computed at once (eight accumulators): per tap two
+ * input loads and four weight broadcasts feed 32 multiply-adds. wtab: decodeBlocks's table. The lanes are
+ * transposed to NHWC before the epilogue. Reads up to 8 floats past the end of the input (the workspace leaves
+ * room).
+ */
+export function convC1(inp: usize, N: i32, Hp: i32, Wp: i32, OH: i32, OW: i32, KH: i32, KW: i32, sh: i32,
+  wtab: usize, O: i32, scale: usize, shift: usize, act: i32, out: usize, tmp: usize): void {
+  const Opad = (O + 3) & ~3;
+  const tapStride = <usize>Opad << 4;
+  for (let n = 0; n < N; n++) {
+    for (let oh = 0; oh < OH; oh++) {
+      const row0 = inp + ((<usize>((n * Hp + oh * sh) * Wp)) << 2);
+      for (let ow0 = 0; ow0 < OW; ow0 += 8) {
+        const p0 = (n * OH + oh) * OW + ow0;
+        const nPix = min(8, OW - ow0);
+        for (let o0 = 0; o0 < O; o0 += 4) {
+          let a0 = f32x4.splat(0);
+          let a1 = f32x4.splat(0);
+          let a2 = f32x4.splat(0);
+          let a3 = f32x4.splat(0);
+          let b0 = f32x4.splat(0);
+          let b1 = f32x4.splat(0);
+          let b2 = f32x4.splat(0);
+          let b3 = f32x4.splat(0);
+          let wp = wtab + (<usize>o0 << 4);
+          for (let kh = 0; kh < KH; kh++) {
+            const x = row0 + ((<usize>(kh * Wp + ow0)) << 2);
+            for (let kw = 0; kw < KW; kw++) {
+              const xa = v128.load(x + (<usize>kw << 2));
+              const xb = v128.load(x + (<usize>kw << 2), 16);
+              const w0 = v128.load(wp);
+              const w1 = v128.load(wp, 16);
+              const w2 = v128.load(wp, 32);
+              const w3 = v128.load(wp, 48);
+              a0 = f32x4.add(a0, f32x4.mul(xa, w0));
+              a1 = f32x4.add(a1, f32x4.mul(xa, w1));
+              a2 = f32x4.add(a2, f32x4.mul(xa, w2));
+              a3 = f32x4.add(a3, f32x4.mul(xa, w3));
+              b0 = f32x4.add(b0, f32x4.mul(xb, w0));
+              b1 = f32x4.add(b1, f32x4.mul(xb, w1));
+              b2 = f32x4.add(b2, f32x4.mul(xb, w2));
+              b3 = f32x4.add(b3, f32x4.mul(xb, w3));
+              wp += tapStride;
+            }
+          }
+          // Transpose: a_j lane k (output o0 + j, pixel k) -> pixel k's four outputs.
+          const t0 = v128.shuffle<i32>(a0, a1, 0, 4, 1, 5);
+          const t1 = v128.shuffle<i32>(a0, a1, 2, 6, 3, 7);
+          const t2 = v128.shuffle<i32>(a2, a3, 0, 4, 1, 5);
+          const t3 = v128.shuffle<i32>(a2, a3, 2, 6, 3, 7);
+          const u0 = v128.shuffle<i32>(b0, b1, 0, 4, 1, 5);
+          const u1 = v128.shuffle<i32>(b0, b1, 2, 6, 3, 7);
+          const u2 = v128.shuffle<i32>(b2, b3, 0, 4, 1, 5);
+          const u3 = v128.shuffle<i32>(b2, b3, 2, 6, 3, 7);
+          epilogue4(out, p0, O, o0, v128.shuffle<i32>(t0, t2, 0, 1, 4, 5), scale, shift, act, tmp);
+          if (nPix > 1) epilogue4(out, p0 + 1, O, o0, v128.shuffle<i32>(t0, t2, 2, 3, 6, 7), scale, shift, act, tmp);
+          if (nPix > 2) epilogue4(out, p0 + 2, O, o0, v128.shuffle<i32>(t1, t3, 0, 1, 4, 5), scale, shift, act, tmp);
+          if (nPix > 3) epilogue4(out, p0 + 3, O, o0, v128.shuffle<i32>(t1, t3, 2, 3, 6, 7), scale, shift, act, tmp);
+          if (nPix > 4) epilogue4(out, p0 + 4, O, o0, v128.shuffle<i32>(u0, u2, 0, 1, 4, 5), scale, shift, act, tmp);
+          if (nPix > 5) epilogue4(out, p0 + 5, O, o0, v128.shuffle<i32>(u0, u2, 2, 3, 6, 7), scale, shift, act, tmp);
+          if (nPix > 6) epilogue4(out, p0 + 6, O, o0, v128.shuffle<i32>(u1, u3, 0, 1, 4, 5), scale, shift, act, tmp);
+          if (nPix > 7) epilogue4(out, p0 + 7, O, o0, v128.shuffle<i32>(u1, u3, 2, 3, 6, 7), scale, shift, act, tmp);
+        }
+      }
+    }
+  }
 }
 
 /**
@@ -338,7 +471,7 @@ export function convLut2(inp: usize, N: i32, Hp: i32, Wp: i32, C: i32, OH: i32, 
           rb = f32x4.add(rb, f32x4.mul(s2b, k3));
         }
       }
-      epilogue(out + ((<usize>p * O) << 2), O, blk << 3, ra, rb, scale, shift, act, tmp);
+      epilogue(out, p, O, blk << 3, ra, rb, scale, shift, act, tmp);
     }
   }
 }
@@ -382,45 +515,149 @@ export function convXnor(inp: usize, N: i32, H: i32, W: i32, C: i32, OH: i32, OW
   const patch = scratch;
   const mask = scratch + wBytes;
   const taps = KH * KW;
+  // With C a multiple of 8 every tap starts on a byte, so an interior pixel's patch is a copy of C/8 bytes per
+  // tap (little-endian words: channel c is bit c & 7 of byte c >> 3), with no shifts and no mask.
+  const tapBytes: usize = (C & 7) == 0 ? <usize>(C >> 3) : 0;
+  const pixelBytes: usize = <usize>CW << 2;
+  const outWords = (O + 31) >> 5;
+  memory.fill(patch, 0, wBytes << 1);
   for (let n = 0; n < N; n++) {
     for (let oh = 0; oh < OH; oh++) {
       for (let ow = 0; ow < OW; ow++) {
-        memory.fill(patch, 0, wBytes << 1);
-        let pos = 0;
-        let nValid = 0;
-        for (let kh = 0; kh < KH; kh++) {
-          const ih = oh * sh + kh - pt;
-          for (let kw = 0; kw < KW; kw++) {
-            const iw = ow * sw + kw - pl;
-            if (ih < 0 || ih >= H || iw < 0 || iw >= W) {
-              pos += C;
-              continue;
+        const ih0 = oh * sh - pt;
+        const iw0 = ow * sw - pl;
+        const inside = ih0 >= 0 && ih0 + KH <= H && iw0 >= 0 && iw0 + KW <= W;
+        let nValid = taps;
+        if (inside && tapBytes == 2) {
+          // C = 16 (LeNet's conv2): one u16 per tap, no checks.
+          let d = patch;
+          for (let kh = 0; kh < KH; kh++) {
+            let src = inp + <usize>(((n * H + ih0 + kh) * W + iw0) * CW) * 4;
+            for (let kw = 0; kw < KW; kw++) {
+              store<u16>(d, load<u16>(src));
+              d += 2;
+              src += pixelBytes;
             }
-            nValid++;
-            const src = inp + ((<usize>(((n * H + ih) * W + iw) * CW)) << 2);
-            for (let cw = 0; cw < CW; cw++) {
-              const bits = min(32, C - (cw << 5));
-              appendBits(patch, pos, <u64>load<u32>(src + (<usize>cw << 2)), bits);
-              appendBits(mask, pos, bits == 32 ? <u64>0xffffffff : ((<u64>1 << <u64>bits) - 1), bits);
-              pos += bits;
+          }
+        } else if (tapBytes != 0) {
+          // Byte-aligned taps: copied. At the border, padded taps keep zero bytes and a zero mask.
+          if (!inside) {
+            for (let i: usize = 0; i < wBytes << 1; i += 8) store<u64>(patch + i, 0);
+            nValid = 0;
+          }
+          let dst: usize = 0;
+          for (let kh = 0; kh < KH; kh++) {
+            const ih = ih0 + kh;
+            let src = inp + <usize>(((n * H + ih) * W + iw0) * CW) * 4;
+            for (let kw = 0; kw < KW; kw++) {
+              const iw = iw0 + kw;
+              if (inside || (ih >= 0 && ih < H && iw >= 0 && iw < W)) {
+                if (tapBytes == 2) store<u16>(patch + dst, load<u16>(src));
+                else if (tapBytes == 4) store<u32>(patch + dst, load<u32>(src));
+                else memory.copy(patch + dst, src, tapBytes);
+                if (!inside) {
+                  for (let b: usize = 0; b < tapBytes; b++) store<u8>(mask + dst + b, 0xff);
+                  nValid++;
+                }
+              }
+              dst += tapBytes;
+              src += pixelBytes;
+            }
+          }
+        } else {
+          for (let i: usize = 0; i < wBytes << 1; i += 8) store<u64>(patch + i, 0);
+          let pos = 0;
+          nValid = 0;
+          for (let kh = 0; kh < KH; kh++) {
+            const ih = ih0 + kh;
+            for (let kw = 0; kw < KW; kw++) {
+              const iw = iw0 + kw;
+              if (ih < 0 || ih >= H || iw < 0 || iw >= W) {
+                pos += C;
+                continue;
+              }
+              nValid++;
+              const src = inp + ((<usize>(((n * H + ih) * W + iw) * CW)) << 2);
+              for (let cw = 0; cw < CW; cw++) {
+                const bits = min(32, C - (cw << 5));
+                appendBits(patch, pos, <u64>load<u32>(src + (<usize>cw << 2)), bits);
+                appendBits(mask, pos, bits == 32 ? <u64>0xffffffff : ((<u64>1 << <u64>bits) - 1), bits);
+                pos += bits;
+              }
             }
           }
         }
         const valid = nValid * C;
-        const dst = out + ((<usize>(((n * OH + oh) * OW + ow) * O)) << 2);
+        const p = (n * OH + oh) * OW + ow;
         const full = nValid == taps;
+        let word: u32 = 0;
+        // Up to 8 words (K <= 512: LeNet's 5x5x16) the patch stays in registers and the word loop is unrolled.
+        const x0 = load<u64>(patch);
+        const x1 = nw > 1 ? load<u64>(patch, 8) : 0;
+        const x2 = nw > 2 ? load<u64>(patch, 16) : 0;
+        const x3 = nw > 3 ? load<u64>(patch, 24) : 0;
+        const x4 = nw > 4 ? load<u64>(patch, 32) : 0;
+        const x5 = nw > 5 ? load<u64>(patch, 40) : 0;
+        const x6 = nw > 6 ? load<u64>(patch, 48) : 0;
+        const x7 = nw > 7 ? load<u64>(patch, 56) : 0;
         for (let o = 0; o < O; o++) {
           const wo = w + <usize>o * wBytes;
           let m: i32 = 0;
-          if (full) {
+          if (full && nw <= 8) {
+            switch (nw) {
+              case 8: m += <i32>popcnt<u64>(x7 ^ load<u64>(wo, 56));
+              case 7: m += <i32>popcnt<u64>(x6 ^ load<u64>(wo, 48));
+              case 6: m += <i32>popcnt<u64>(x5 ^ load<u64>(wo, 40));
+              case 5: m += <i32>popcnt<u64>(x4 ^ load<u64>(wo, 32));
+              case 4: m += <i32>popcnt<u64>(x3 ^ load<u64>(wo, 24));
+              case 3: m += <i32>popcnt<u64>(x2 ^ load<u64>(wo, 16));
+              case 2: m += <i32>popcnt<u64>(x1 ^ load<u64>(wo, 8));
+              default: m += <i32>popcnt<u64>(x0 ^ load<u64>(wo));
+            }
+          } else if (full) {
             for (let i: usize = 0; i < wBytes; i += 8) m += <i32>popcnt<u64>(load<u64>(patch + i) ^ load<u64>(wo + i));
           } else {
             for (let i: usize = 0; i < wBytes; i += 8) m += <i32>popcnt<u64>((load<u64>(patch + i) ^ load<u64>(wo + i)) & load<u64>(mask + i));
           }
           let y = <f32>(valid - 2 * m) * load<f32>(scale + (<usize>o << 2)) + load<f32>(shift + (<usize>o << 2));
+          if (act == 3) {
+            word |= (<u32>(y > 0)) << <u32>(o & 31); // branch-free: the sign of y is a coin flip to a predictor
+            if ((o & 31) == 31 || o == O - 1) {
+              store<u32>(out + ((<usize>(p * outWords + (o >> 5))) << 2), word);
+              word = 0;
+            }
+            continue;
+          }
           if (act == 1) y = y > 0 ? y : 0;
           else if (act == 2) y = y > 0 ? 1 : -1;
-          store<f32>(dst + (<usize>o << 2), y);
+          store<f32>(out + ((<usize>(p * O + o)) << 2), y);
+        }
+      }
+    }
+  }
+}
+
+/**
+ * Max-pooling of bit-packed ±1 activations [N, H, W, ceil(C/32)] u32: the max of ±1 values is +1 when any is,
+ * so a window's max is the OR of its words (padded cells are ignored, as in maxPool).
+ */
+export function maxPoolBits(inp: usize, out: usize, N: i32, H: i32, W: i32, C: i32, OH: i32, OW: i32,
+  ph: i32, pw: i32, sh: i32, sw: i32, pt: i32, pl: i32): void {
+  const CW = (C + 31) >> 5;
+  for (let n = 0; n < N; n++) {
+    for (let oh = 0; oh < OH; oh++) {
+      const h0 = max(0, oh * sh - pt);
+      const h1 = min(H, oh * sh - pt + ph);
+      for (let ow = 0; ow < OW; ow++) {
+        const w0 = max(0, ow * sw - pl);
+        const w1 = min(W, ow * sw - pl + pw);
+        const dst = out + ((<usize>(((n * OH + oh) * OW + ow) * CW)) << 2);
+        for (let c = 0; c < CW; c++) {
+          let v: u32 = 0;
+          for (let h = h0; h < h1; h++) {
+            for (let x = w0; x < w1; x++) v |= load<u32>(inp + ((<usize>(((n * H + h) * W + x) * CW + c)) << 2));
+          }
+          store<u32>(dst + (<usize>c << 2), v);
         }
       }
     }

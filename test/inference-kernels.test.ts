@@ -103,7 +103,14 @@ const CONV_CASES: ConvCase[] = [
   { N: 2, H: 5, W: 5, C: 1, KH: 5, KW: 5, O: 8, strides: [1, 1], padding: 'same' },
   { N: 2, H: 8, W: 7, C: 33, KH: 1, KW: 1, O: 17, strides: [2, 3], padding: 'valid' },
   { N: 3, H: 9, W: 6, C: 2, KH: 4, KW: 3, O: 9, strides: [2, 2], padding: 'same' },
+  // one input channel (convC1): rows that are not a multiple of 8 pixels, O not a multiple of 4, vertical stride
+  { N: 2, H: 13, W: 11, C: 1, KH: 5, KW: 5, O: 6, strides: [1, 1], padding: 'valid' },
+  { N: 1, H: 10, W: 19, C: 1, KH: 3, KW: 4, O: 17, strides: [2, 1], padding: 'same' },
+  { N: 3, H: 4, W: 3, C: 1, KH: 2, KW: 2, O: 3, strides: [1, 1], padding: 'same' },
 ];
+
+/** One input channel and horizontal stride 1: the pixels-in-lanes kernel, for codes and float32 alike. */
+const isC1 = (c: ConvCase) => c.C === 1 && c.strides[1] === 1;
 
 const EXPECTED_KERNEL: Record<Kind, Record<'lut' | 'grouped', string>> = {
   binary: { lut: 'convLut1', grouped: 'convSum1' },
@@ -134,12 +141,13 @@ test('float-input convolutions (binary, ternary, M = 2, 3, 4 levels, float32) ma
         const tol = 1e-6 * c.KH * c.KW * c.C * maxW * (epilogue ? 1.5 : 1) + 1e-6;
         for (const strategy of ['lut', 'grouped'] as const) {
           const { y, kernels } = run(ir, x, { strategy });
-          assert.deepEqual(kernels, [EXPECTED_KERNEL[kind][strategy]], `${kind} case ${ci} ${strategy}`);
+          const expected = isC1(c) && (strategy === 'lut' || kind === 'float32') ? 'convC1' : EXPECTED_KERNEL[kind][strategy];
+          assert.deepEqual(kernels, [expected], `${kind} case ${ci} ${strategy}`);
           const d = maxAbsDiff(y, refData);
           assert.ok(d <= tol, `${kind} case ${ci} epilogue ${epilogue} ${strategy}: max |diff| ${d} > ${tol}`);
         }
         const f = run(ir, x, { kernels: 'float32' });
-        assert.deepEqual(f.kernels, ['convF32']);
+        assert.deepEqual(f.kernels, [isC1(c) ? 'convC1' : 'convF32']);
         assert.ok(maxAbsDiff(f.y, refData) <= tol, `${kind} case ${ci} float32 control`);
         assert.deepEqual(ref.shape, [c.N, ...(ref.shape.slice(1) as number[])]);
         tf.dispose([x, ref]);
@@ -157,6 +165,10 @@ test('binary weights × binary activations (XNOR-popcount) equal tfjs exactly, p
     { N: 3, H: 5, W: 6, C: 70, KH: 2, KW: 3, O: 9, strides: [2, 2], padding: 'valid' },
     { N: 1, H: 9, W: 8, C: 32, KH: 4, KW: 4, O: 3, strides: [3, 2], padding: 'same' },
     { N: 2, H: 4, W: 4, C: 64, KH: 3, KW: 3, O: 5, strides: [1, 1], padding: 'same' },
+    // byte-aligned taps of 1, 3 and 5 bytes (interior pixels copy bytes; border pixels take the masked path)
+    { N: 2, H: 6, W: 5, C: 8, KH: 3, KW: 3, O: 33, strides: [1, 1], padding: 'same' },
+    { N: 1, H: 7, W: 7, C: 24, KH: 5, KW: 5, O: 6, strides: [1, 1], padding: 'same' },
+    { N: 2, H: 5, W: 6, C: 40, KH: 3, KW: 3, O: 4, strides: [2, 1], padding: 'same' },
   ];
   cases.forEach((c, ci) => {
     const kernel = randomKernel(rng, [c.KH, c.KW, c.C, c.O], 'binary', false);
@@ -200,9 +212,45 @@ test('a binary chain: conv (XNOR) -> batch norm -> max-pool -> sign -> flatten -
     const x = tf.tensor4d(randomVector(rng, N * H * W * C, -1, 1), [N, H, W, C]);
     const ref = reference(ir, x);
     const { y, kernels } = run(ir, x);
-    assert.deepEqual(kernels, ['signPack', 'convXnor', 'maxPool', 'signPack', 'convXnor', 'signPack', 'convXnor']);
+    // The sign before fc1 moves in front of the pooling (sign(max y) = max(sign y)): conv writes bits, the pooling
+    // ORs them; the sign before fc2 is fused into fc1 as bits.
+    assert.deepEqual(kernels, ['signPack', 'convXnor', 'maxPoolBits', 'convXnor', 'convXnor']);
     assert.ok(maxAbsDiff(y, ref.dataSync()) < 1e-4, `batch ${N}: ${maxAbsDiff(y, ref.dataSync())}`);
     assert.deepEqual(ref.shape, [N, 6]);
+    tf.dispose([x, ref]);
+  }
+});
+
+test("BinaryNet's first layers: float input, 1-bit weights -> batch norm -> max-pool (same, odd size) -> sign -> XNOR, as bits", () => {
+  const rng = new Rng(44);
+  for (const N of [1, 5]) {
+    const [H, W, C] = [11, 9, 1];
+    const conv1 = randomKernel(rng, [5, 5, C, 16], 'binary', false);
+    const conv2 = randomKernel(rng, [3, 3, 16, 11], 'binary', false);
+    const fc = randomKernel(rng, [3, 3, 11, 4], 'binary', false);
+    const ir: ModelIR = {
+      inputShape: [H, W, C],
+      layers: [
+        { op: 'conv', name: 'conv1', kernel: conv1, bias: null, strides: [1, 1], padding: 'same', dense: false },
+        { op: 'affine', name: 'bn1', scale: randomVector(rng, 16, -1.5, 1.5), shift: randomVector(rng, 16, -1, 1) },
+        { op: 'maxpool', name: 'pool1', pool: [3, 3], strides: [2, 2], padding: 'same' },
+        { op: 'sign', name: 'q1' },
+        { op: 'conv', name: 'conv2', kernel: conv2, bias: randomVector(rng, 11, -1, 1), strides: [1, 1], padding: 'same', dense: false },
+        { op: 'affine', name: 'bn2', scale: randomVector(rng, 11, 0.5, 1.5), shift: randomVector(rng, 11, -2, 2) },
+        { op: 'maxpool', name: 'pool2', pool: [2, 2], strides: [2, 2], padding: 'same' },
+        { op: 'sign', name: 'q2' },
+        { op: 'flatten', name: 'flatten' },
+        { op: 'conv', name: 'fc', kernel: fc, bias: null, strides: [1, 1], padding: 'valid', dense: true },
+      ],
+    };
+    const x = tf.tensor4d(randomVector(rng, N * H * W * C, -1, 1), [N, H, W, C]);
+    const ref = reference(ir, x);
+    const { y, kernels } = run(ir, x);
+    assert.deepEqual(kernels, ['convC1', 'maxPoolBits', 'convXnor', 'maxPoolBits', 'convXnor']);
+    // The logits are integers (±1 inputs and weights, no scale): exact, unless a float sum of conv1 rounds across 0.
+    assert.deepEqual(Array.from(y), Array.from(ref.dataSync()), `batch ${N}`);
+    // The float control pools floats and signs them after: the same logits.
+    assert.deepEqual(Array.from(run(ir, x, { kernels: 'float32' }).y), Array.from(ref.dataSync()), `batch ${N}: float control`);
     tf.dispose([x, ref]);
   }
 });

@@ -36,7 +36,7 @@ function randomizeBatchNorm(model: tf.LayersModel, seed: number): void {
 interface Variant {
   name: string;
   build: () => tf.LayersModel;
-  /** Kernels the low-bit engine must pick, in order of steps (conv / dense layers only). */
+  /** Kernels the low-bit engine must pick, in order of steps (conv / dense layers only); conv1 sees one channel: convC1. */
   kernels: string[];
 }
 
@@ -44,16 +44,16 @@ const VARIANTS: Variant[] = [
   {
     name: 'BinaryNet (16-32)',
     build: () => lenet5({ ...methodOptions('binary-net'), widths: { conv1: 16, conv2: 32 }, seed: 3 }),
-    kernels: ['convLut1', 'convXnor', 'convXnor', 'convXnor', 'convXnor'],
+    kernels: ['convC1', 'convXnor', 'convXnor', 'convXnor', 'convXnor'],
   },
-  { name: 'BWN', build: () => lenet5({ ...methodOptions('bwn'), seed: 4 }), kernels: ['convLut1', 'convLut1', 'convLut1', 'convLut1', 'convLut1'] },
-  { name: 'TWN', build: () => lenet5({ ...methodOptions('twn'), seed: 5 }), kernels: ['convLut2', 'convLut2', 'convLut2', 'convLut2', 'convLut2'] },
-  { name: 'M = 2', build: () => maryLenet5({ M: 2, seed: 6 }), kernels: ['convLut1', 'convLut1', 'convLut1', 'convLut1', 'convLut1'] },
-  { name: 'M = 3', build: () => maryLenet5({ M: 3, seed: 7 }), kernels: ['convLut2', 'convLut2', 'convLut2', 'convLut2', 'convLut2'] },
-  { name: 'M = 4', build: () => maryLenet5({ M: 4, seed: 8 }), kernels: ['convLut2', 'convLut2', 'convLut2', 'convLut2', 'convLut2'] },
+  { name: 'BWN', build: () => lenet5({ ...methodOptions('bwn'), seed: 4 }), kernels: ['convC1', 'convLut1', 'convLut1', 'convLut1', 'convLut1'] },
+  { name: 'TWN', build: () => lenet5({ ...methodOptions('twn'), seed: 5 }), kernels: ['convC1', 'convLut2', 'convLut2', 'convLut2', 'convLut2'] },
+  { name: 'M = 2', build: () => maryLenet5({ M: 2, seed: 6 }), kernels: ['convC1', 'convLut1', 'convLut1', 'convLut1', 'convLut1'] },
+  { name: 'M = 3', build: () => maryLenet5({ M: 3, seed: 7 }), kernels: ['convC1', 'convLut2', 'convLut2', 'convLut2', 'convLut2'] },
+  { name: 'M = 4', build: () => maryLenet5({ M: 4, seed: 8 }), kernels: ['convC1', 'convLut2', 'convLut2', 'convLut2', 'convLut2'] },
 ];
 
-const CONV_KERNELS = new Set(['convF32', 'convLut1', 'convLut2', 'convSum1', 'convSum2', 'convXnor']);
+const CONV_KERNELS = new Set(['convC1', 'convF32', 'convLut1', 'convLut2', 'convSum1', 'convSum2', 'convXnor']);
 
 function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   assert.equal(a.length, b.length);
@@ -85,8 +85,10 @@ for (const v of VARIANTS) {
         assert.ok(d <= 1e-4 * scale, `${v.name} ${label} batch ${batch}: max |logit diff| ${d} (logits up to ${scale})`);
         const kernels = net.describe().map((s) => s.kernel).filter((k) => CONV_KERNELS.has(k));
         if (label === 'lowbit/lut') assert.deepEqual(kernels, v.kernels);
-        if (label === 'float32') assert.ok(kernels.every((k) => k === 'convF32'));
-        if (label === 'lowbit/grouped') assert.deepEqual(kernels, v.kernels.map((k) => k.replace('Lut', 'Sum')));
+        if (label === 'float32') assert.deepEqual(kernels, ['convC1', 'convF32', 'convF32', 'convF32', 'convF32']);
+        // grouped sums replace the code tables, also in the first layer (convC1 is a code-table kernel)
+        const grouped = v.kernels.map((k, j) => (j === 0 && k === 'convC1' ? (v.kernels[1] === 'convLut2' ? 'convSum2' : 'convSum1') : k.replace('Lut', 'Sum')));
+        if (label === 'lowbit/grouped') assert.deepEqual(kernels, grouped);
       }
       // Same prediction per example, and compileModel is compilePacked(packModel(model)).
       const y = compileModel(model).predict(xs, batch);
@@ -114,7 +116,8 @@ test('BinaryNet LeNet-5 without hidden batch norm or biases: the XNOR layers giv
   const x = tf.randomNormal([2, 28, 28, 1], 0, 1, 'float32', 5);
   const net = compileModel(model);
   const steps = net.describe();
-  assert.deepEqual(steps.map((s) => s.kernel), ['convLut1', 'maxPool', 'signPack', 'convXnor', 'maxPool', 'signPack', 'convXnor', 'signPack', 'convXnor', 'signPack', 'convXnor']);
+  assert.deepEqual(steps.map((s) => s.kernel), ['convC1', 'maxPoolBits', 'convXnor', 'maxPoolBits', 'convXnor', 'convXnor', 'convXnor']);
+  assert.deepEqual(steps.map((s) => s.outBits), [true, true, true, true, true, true, false]);
   const y = net.predict(x.dataSync() as Float32Array, 2);
   // The last layer's input is sign(fc2) (84 values of ±1) and its weights ±1 followed by the logits' BN (identity
   // statistics: 1/sqrt(1 + 1e-5)), so y·sqrt(1 + 1e-5) is an integer of the parity of 84.

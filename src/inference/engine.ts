@@ -32,12 +32,12 @@ export interface CompileOptions {
 /** What one compiled step runs (describe()). */
 export interface StepInfo {
   name: string;
-  kernel: 'convF32' | 'convLut1' | 'convLut2' | 'convSum1' | 'convSum2' | 'convXnor' | 'affine' | 'signPack' | 'maxPool';
+  kernel: 'convC1' | 'convF32' | 'convLut1' | 'convLut2' | 'convSum1' | 'convSum2' | 'convXnor' | 'affine' | 'signPack' | 'maxPool' | 'maxPoolBits';
   outShape: [number, number, number];
   /** Output as bits (binary activations packed 32 channels per word). */
   outBits: boolean;
-  /** Epilogue activation fused into the step. */
-  act?: 'none' | 'relu' | 'sign';
+  /** Epilogue activation fused into the step ('bits': the sign, written as packed bits). */
+  act?: 'none' | 'relu' | 'sign' | 'bits';
 }
 
 export interface ResidentBytes {
@@ -55,6 +55,7 @@ interface Exports {
   affineAct(inp: number, out: number, P: number, C: number, scale: number, shift: number, act: number): void;
   signPack(inp: number, out: number, P: number, C: number): void;
   maxPool(inp: number, out: number, N: number, H: number, W: number, C: number, OH: number, OW: number, ph: number, pw: number, sh: number, sw: number, pt: number, pl: number): void;
+  maxPoolBits(inp: number, out: number, N: number, H: number, W: number, C: number, OH: number, OW: number, ph: number, pw: number, sh: number, sw: number, pt: number, pl: number): void;
   buildLut2(levels: number, lut: number): void;
   buildLut1(levels: number, lut: number): void;
   buildMask4(lut: number): void;
@@ -68,6 +69,9 @@ interface Exports {
     w: number, O: number, mask4: number, coef: number, scale: number, shift: number, act: number, out: number, tmp: number): void;
   convSum2(inp: number, N: number, Hp: number, Wp: number, C: number, OH: number, OW: number, KH: number, KW: number, sh: number, sw: number,
     w: number, O: number, mask4: number, coef: number, planes: number, scale: number, shift: number, act: number, out: number, tmp: number): void;
+  decodeBlocks(kind: number, w: number, levels: number, T: number, O: number, dst: number): void;
+  convC1(inp: number, N: number, Hp: number, Wp: number, OH: number, OW: number, KH: number, KW: number, sh: number,
+    wtab: number, O: number, scale: number, shift: number, act: number, out: number, tmp: number): void;
   convXnor(inp: number, N: number, H: number, W: number, C: number, OH: number, OW: number, KH: number, KW: number, sh: number, sw: number,
     pt: number, pl: number, w: number, O: number, scale: number, shift: number, act: number, out: number, scratch: number): void;
 }
@@ -80,7 +84,9 @@ interface WasmApi {
 
 const WA = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
 const PAGE = 65536;
-const ACT = { none: 0, relu: 1, sign: 2 } as const;
+const SLACK = 64;
+/** Epilogue activations (assembly/qnn.ts): `bits` is the sign written as packed bits for an XNOR layer. */
+const ACT = { none: 0, relu: 1, sign: 2, bits: 3 } as const;
 
 interface Workspace {
   N: number;
@@ -258,11 +264,12 @@ export class CompiledModel {
       maxPad = Math.max(maxPad, N * s.padBytes);
       maxScratch = Math.max(maxScratch, s.scratchBytes);
     }
+    // SLACK: convC1 reads a few floats past the end of its input.
     const ws: Workspace = {
       N,
-      input: this.mod.alloc(inBytes),
-      bufs: [this.mod.alloc(maxOut), this.mod.alloc(maxOut)],
-      pad: this.mod.alloc(maxPad),
+      input: this.mod.alloc(inBytes + SLACK),
+      bufs: [this.mod.alloc(maxOut + SLACK), this.mod.alloc(maxOut + SLACK)],
+      pad: this.mod.alloc(maxPad + SLACK),
       lut: this.mod.alloc(256 * 16),
       mask4: this.mod.alloc(16 * 16),
       tmp: this.mod.alloc(32),
@@ -361,8 +368,14 @@ export class InferenceEngine {
       const next = L[k];
       return next !== undefined && next.op === 'conv' && next.kernel.bits === 1 && next.kernel.signBinary;
     };
-    /** Fold the affine / relu / sign layers after index i into (scale, shift, act); returns the next index. */
-    const fuse = (i: number, scale: Float32Array, shift: Float32Array): { next: number; act: number } => {
+    /**
+     * Fold the affine / relu / sign layers after index i into (scale, shift, act); returns the next index to
+     * compile. A sign that feeds an XNOR layer becomes `bits`. So does one behind a max-pooling: the sign is
+     * monotone, so sign(max(y)) = max(sign(y)), and the pooling then runs on bits (maxPoolBits); the sign's
+     * index is returned in `skip`. Bits come only out of convolutions (`bitsOut`); elsewhere such a sign stays
+     * a signPack step.
+     */
+    const fuse = (i: number, scale: Float32Array, shift: Float32Array, bitsOut: boolean): { next: number; act: number; skip: number } => {
       let act: number = ACT.none;
       let j = i + 1;
       while (j < L.length) {
@@ -374,23 +387,25 @@ export class InferenceEngine {
           }
         } else if (l.op === 'relu' && act === ACT.none) {
           act = ACT.relu;
-        } else if (l.op === 'sign' && act === ACT.none && !signFeedsXnor(j)) {
-          act = ACT.sign;
+        } else if (l.op === 'sign' && act === ACT.none && !(signFeedsXnor(j) && !bitsOut)) {
+          act = signFeedsXnor(j) ? ACT.bits : ACT.sign;
         } else {
           break;
         }
         j++;
       }
-      return { next: j, act };
+      if (bitsOut && act === ACT.none && L[j]?.op === 'maxpool' && L[j + 1]?.op === 'sign' && signFeedsXnor(j + 1)) return { next: j, act: ACT.bits, skip: j + 1 };
+      return { next: j, act, skip: -1 };
     };
-    const actName = (a: number): 'none' | 'relu' | 'sign' => (a === ACT.relu ? 'relu' : a === ACT.sign ? 'sign' : 'none');
+    const actName = (a: number): StepInfo['act'] => (a === ACT.relu ? 'relu' : a === ACT.sign ? 'sign' : a === ACT.bits ? 'bits' : 'none');
+    let skip = -1; // a sign moved in front of a max-pooling (fuse)
 
     const steps: Step[] = [];
     let st: State = { shape: ir.inputShape.slice() as [number, number, number], bits: false };
     let i = 0;
     while (i < L.length) {
       const l = L[i];
-      if (l.op === 'flatten') {
+      if (l.op === 'flatten' || i === skip) {
         i++;
         continue;
       }
@@ -413,11 +428,14 @@ export class InferenceEngine {
         const shift = new Float32Array(oPad);
         if (impl !== 'convF32' && k.channelScale) scale.set(k.channelScale);
         if (l.bias) shift.set(l.bias);
-        const { next, act } = fuse(i, scale, shift);
+        const fused = fuse(i, scale, shift, true);
+        const { next, act } = fused;
+        skip = fused.skip;
         const scaleP = putF32(scale);
         const shiftP = putF32(shift);
         const outShape: [number, number, number] = [OH, OW, O];
-        const info: StepInfo = { name: l.name, kernel: impl, outShape, outBits: false, act: actName(act) };
+        const outBits = act === ACT.bits;
+        const info: StepInfo = { name: l.name, kernel: impl, outShape, outBits, act: actName(act) };
         if (impl === 'convXnor') {
           const w = putCodes(xnorLayout(k));
           const scratchBytes = 16 * ceilDiv(KH * KW * C, 64);
@@ -436,7 +454,20 @@ export class InferenceEngine {
             return ws.pad;
           };
           let run: Step['run'];
-          if (impl === 'convF32') {
+          let scratchBytes = 0;
+          if (C === 1 && sw === 1 && (impl === 'convF32' || impl === 'convLut1' || impl === 'convLut2')) {
+            // One input channel (a grayscale image): pixels in the lanes (convC1), the weights decoded from their
+            // block layout into the workspace at each call, for the float control as for the codes.
+            const kind = impl === 'convF32' ? 0 : impl === 'convLut1' ? 1 : 2;
+            const w = putCodes(blockLayout(k, kind === 0 ? 'f32' : kind === 1 ? 'lut1' : 'lut2'), kind === 0);
+            const levels = kind === 0 ? 0 : putF32(k.levels as Float32Array);
+            scratchBytes = KH * KW * ceilDiv(O, 4) * 4 * 16;
+            info.kernel = 'convC1';
+            run = (N, inp, out, ws) => {
+              mod.x.decodeBlocks(kind, w, levels, KH * KW, O, ws.scratch);
+              mod.x.convC1(src(N, inp, ws), N, Hp, Wp, OH, OW, KH, KW, sh, ws.scratch, O, scaleP, shiftP, act, out, ws.tmp);
+            };
+          } else if (impl === 'convF32') {
             const w = putCodes(blockLayout(k, 'f32'), true);
             run = (N, inp, out, ws) => mod.x.convF32(src(N, inp, ws), N, Hp, Wp, C, OH, OW, KH, KW, sh, sw, w, O, scaleP, shiftP, act, out, ws.tmp);
           } else if (impl === 'convLut1' || impl === 'convLut2') {
@@ -465,14 +496,13 @@ export class InferenceEngine {
               run = (N, inp, out, ws) => mod.x.convSum2(src(N, inp, ws), N, Hp, Wp, C, OH, OW, KH, KW, sh, sw, w, O, ws.mask4, coefP, planes, scaleP, shiftP, act, out, ws.tmp);
             }
           }
-          steps.push({ info, padBytes, scratchBytes: 0, run });
+          steps.push({ info, padBytes, scratchBytes, run });
         }
-        st = { shape: outShape, bits: false };
+        st = { shape: outShape, bits: outBits };
         i = next;
         continue;
       }
       if (l.op === 'maxpool') {
-        if (st.bits) throw new Error(`inference: max-pooling bit-packed activations ('${l.name}') is not supported`);
         const [H, W, C] = st.shape;
         const [ph, pw] = l.pool;
         const [sh, sw] = l.strides;
@@ -481,11 +511,12 @@ export class InferenceEngine {
         const pt = l.padding === 'same' ? samePadding(H, ph, sh)[0] : 0;
         const pl = l.padding === 'same' ? samePadding(W, pw, sw)[0] : 0;
         const outShape: [number, number, number] = [OH, OW, C];
+        const bits = st.bits;
         steps.push({
-          info: { name: l.name, kernel: 'maxPool', outShape, outBits: false }, padBytes: 0, scratchBytes: 0,
-          run: (N, inp, out) => mod.x.maxPool(inp, out, N, H, W, C, OH, OW, ph, pw, sh, sw, pt, pl),
+          info: { name: l.name, kernel: bits ? 'maxPoolBits' : 'maxPool', outShape, outBits: bits }, padBytes: 0, scratchBytes: 0,
+          run: (N, inp, out) => (bits ? mod.x.maxPoolBits : mod.x.maxPool)(inp, out, N, H, W, C, OH, OW, ph, pw, sh, sw, pt, pl),
         });
-        st = { shape: outShape, bits: false };
+        st = { shape: outShape, bits };
         i++;
         continue;
       }
@@ -509,7 +540,7 @@ export class InferenceEngine {
       if (l.op === 'affine') {
         scale.set(l.scale);
         shift.set(l.shift);
-        ({ next, act } = fuse(i, scale, shift));
+        ({ next, act } = fuse(i, scale, shift, false));
       } else {
         act = l.op === 'relu' ? ACT.relu : ACT.sign;
         next = i + 1;
