@@ -79,6 +79,14 @@ const MARY_HEADER = [
   'quantization loss (epochs 1 → 2 → 3 → last)', 'epoch 3 / 1', 'median σ', 'memory',
 ];
 
+/** The fields of results/bench.json that the training-bench table reads (src/cli/bench.ts writes them). */
+interface TrainingBenchFile {
+  machine: { wasmThreads: number | null; torchThreads: number | null; torchBlasKind?: string | null };
+  lenet5?: { msPerStep: number; torchMsPerStep: number | null; ratio: number | null; cpuRatio: number | null };
+  resnet20?: { msPerStep: number; torchMsPerStep: number | null; ratio: number | null; cpuRatio: number | null };
+  mnistEpoch?: { seconds: number; torchSeconds: number | null; ratio: number | null; cpuSeconds: number; torchCpuSeconds: number | null } | null;
+}
+
 export const TABLES: Record<string, (resultsDir: string) => string> = {
   /** The README's headline: the float net and both recipes of mary-lenet-mnist. */
   'mary-recipes': (dir) => {
@@ -132,6 +140,33 @@ export const TABLES: Record<string, (resultsDir: string) => string> = {
     ]);
     return markdown(['variant', 'batch', 'low-bit engine, ms (median)', 'tfjs float32 twin, ms', 'speed-up vs float32 twin',
       'vs simulated quantization', 'vs own float32 kernels', 'resident / packed weights', 'float32 twin weights'], rows);
+  },
+  /**
+   * results/bench.json (every core) and results/bench-1thread.json (npm run bench -- --threads 1 --out ...): tfjs
+   * against PyTorch per training step and per classic LeNet-5 MNIST epoch, with each side's threads and the BLAS.
+   */
+  'training-bench': (dir) => {
+    const rows: string[][] = [];
+    for (const name of ['bench.json', 'bench-1thread.json']) {
+      const file = path.join(dir, name);
+      if (!fs.existsSync(file)) throw new Error(`No ${file}: run npm run bench first (docs/engine.md).`);
+      const b = JSON.parse(fs.readFileSync(file, 'utf8')) as TrainingBenchFile;
+      const m = b.machine;
+      const threads = `${m.wasmThreads} / ${m.torchThreads}`;
+      const blas = String(m.torchBlasKind ?? 'unknown');
+      const x = (r: number | null) => (r == null ? '' : `${r.toFixed(2)}x`);
+      for (const model of ['lenet5', 'resnet20'] as const) {
+        const r = b[model];
+        if (!r) continue;
+        rows.push([`${model} step`, threads, blas, `${(r.msPerStep as number).toFixed(0)} ms`, r.torchMsPerStep == null ? '' : `${r.torchMsPerStep.toFixed(0)} ms`, x(r.ratio), x(r.cpuRatio)]);
+      }
+      const e = b.mnistEpoch;
+      if (e) {
+        const cpu = e.torchCpuSeconds ? (e.cpuSeconds as number) / e.torchCpuSeconds : null;
+        rows.push(['LeNet-5 MNIST epoch', threads, blas, `${(e.seconds as number).toFixed(1)} s`, e.torchSeconds == null ? '' : `${e.torchSeconds.toFixed(1)} s`, x(e.ratio), x(cpu)]);
+      }
+    }
+    return markdown(['what', 'threads (wasm / torch)', 'PyTorch BLAS', 'qnnlab (tfjs wasm), median', 'PyTorch, median', 'time ratio', 'CPU-time ratio'], rows);
   },
 };
 
