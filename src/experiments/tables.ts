@@ -158,12 +158,12 @@ export const TABLES: Record<string, (resultsDir: string) => string> = {
       for (const model of ['lenet5', 'resnet20'] as const) {
         const r = b[model];
         if (!r) continue;
-        rows.push([`${model} step`, threads, blas, `${(r.msPerStep as number).toFixed(0)} ms`, r.torchMsPerStep == null ? '' : `${r.torchMsPerStep.toFixed(0)} ms`, x(r.ratio), x(r.cpuRatio)]);
+        rows.push([model === 'lenet5' ? 'LeNet-5 20-50-500, one step' : 'ResNet-20, one step', threads, blas, `${(r.msPerStep as number).toFixed(0)} ms`, r.torchMsPerStep == null ? '' : `${r.torchMsPerStep.toFixed(0)} ms`, x(r.ratio), x(r.cpuRatio)]);
       }
       const e = b.mnistEpoch;
       if (e) {
         const cpu = e.torchCpuSeconds ? (e.cpuSeconds as number) / e.torchCpuSeconds : null;
-        rows.push(['LeNet-5 MNIST epoch', threads, blas, `${(e.seconds as number).toFixed(1)} s`, e.torchSeconds == null ? '' : `${e.torchSeconds.toFixed(1)} s`, x(e.ratio), x(cpu)]);
+        rows.push(['classic LeNet-5, MNIST epoch', threads, blas, `${(e.seconds as number).toFixed(1)} s`, e.torchSeconds == null ? '' : `${e.torchSeconds.toFixed(1)} s`, x(e.ratio), x(cpu)]);
       }
     }
     return markdown(['what', 'threads (wasm / torch)', 'PyTorch BLAS', 'qnnlab (tfjs wasm), median', 'PyTorch, median', 'time ratio', 'CPU-time ratio'], rows);
