@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { judge, lineRise } from '../src/experiments/soak';
+import { judge } from '../src/experiments/soak';
+import { lineRise, median } from '../src/util/stats';
 
 const series = (rss: number[], tensors = rss.map(() => 155)) =>
   rss.map((r, i) => ({ step: (i + 1) * 50, rssMiB: r, numTensors: tensors[i], numBytesMiB: 1.5 }));
@@ -10,6 +11,11 @@ test('lineRise: the least-squares line through collinear points rises by their r
   assert.equal(lineRise([0, 1, 2], [5, 5, 5]), 0);
   // (0,0), (1,3), (2,0): slope 0, so a lone peak does not rise
   assert.equal(lineRise([0, 1, 2], [0, 3, 0]), 0);
+});
+
+test('median: the middle value, or the mean of the two middle ones', () => {
+  assert.equal(median([3, 1, 2]), 2);
+  assert.equal(median([4, 1, 3, 2]), 2.5);
 });
 
 test('judge: a transient RSS peak that falls back is reported but bounded; a steady rise is not', () => {

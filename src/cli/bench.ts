@@ -25,6 +25,7 @@ import { initEngine } from '../engine';
 import { BENCH_MODELS, BenchModelName, buildBenchModel, countParams, makeTrainStep } from '../engine/benchModels';
 import { lenet5, methodOptions } from '../models';
 import { fit } from '../train';
+import { median } from '../util/stats';
 
 interface Timing {
   msPerStep: number;
@@ -59,11 +60,6 @@ interface ModelResult extends Timing {
 
 const ROOT = path.resolve(__dirname, '..', '..');
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-}
 
 function benchTfjs(name: BenchModelName, batch: number, steps: number): Block {
   const { model, inputShape } = buildBenchModel(name);

@@ -12,6 +12,7 @@ import {
 } from '../bayes';
 import { evaluate, fit, type FitConfig, type HistoryRow, type ScheduleConfig } from '../train';
 import { maryMemory } from '../summary';
+import { median } from '../util/stats';
 import type { ExperimentContext, VariantSummary } from './types';
 
 export type PriorName = 'spikeslab' | 'gaussian';
@@ -291,8 +292,3 @@ export async function trainMaryVariant(
   };
 }
 
-function median(xs: number[]): number {
-  const s = xs.slice().sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-}

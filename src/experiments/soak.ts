@@ -5,6 +5,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
+import { lineRise } from '../util/stats';
 import { runExperiment } from './run';
 
 export const SOAK_BATCH = 128;
@@ -84,17 +85,4 @@ export function judge(samples: Pick<Sample, 'numTensors' | 'numBytesMiB' | 'rssM
   };
 }
 
-/** The rise of the least-squares line through (x, y) from the first x to the last. */
-export function lineRise(x: number[], y: number[]): number {
-  const n = x.length;
-  const mx = x.reduce((a, b) => a + b, 0) / n;
-  const my = y.reduce((a, b) => a + b, 0) / n;
-  let sxy = 0;
-  let sxx = 0;
-  for (let i = 0; i < n; i++) {
-    sxy += (x[i] - mx) * (y[i] - my);
-    sxx += (x[i] - mx) ** 2;
-  }
-  return sxx > 0 ? (sxy / sxx) * (x[n - 1] - x[0]) : 0;
-}
 

@@ -16,6 +16,7 @@ import { packModel } from '../export/pack';
 import { inspectPacked } from '../export/unpack';
 import { compilePacked } from './node';
 import type { CompiledModel, ResidentBytes } from './engine';
+import { median } from '../util/stats';
 
 export const BENCH_VARIANTS = ['binarynet', 'bwn', 'twn', 'm2', 'm3', 'm4'] as const;
 export type BenchVariant = (typeof BENCH_VARIANTS)[number];
@@ -122,11 +123,6 @@ export interface VariantResult {
   profile: { name: string; kernel: string; ms: number }[];
 }
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-}
 
 function variableBytes(model: tf.LayersModel): number {
   return model.weights.reduce((n, w) => n + 4 * w.shape.reduce((a: number, b) => a * (b as number), 1), 0);

@@ -11,6 +11,7 @@ import { buildModel, methodOptions } from '../models';
 import { summary } from '../summary';
 import { methodBars, type TopLevelSpec } from '../plots';
 import type { Row } from '../plots/types';
+import { median } from '../util/stats';
 
 const isMary = (model: string) => model.startsWith('mary-');
 
@@ -93,11 +94,6 @@ export interface TimedModel {
   mode?: VariationalMode;
 }
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-}
 
 /**
  * Wall-clock time of one forward pass (inference mode) per model, on the same random batch and backend.
