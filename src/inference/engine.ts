@@ -387,7 +387,7 @@ export class InferenceEngine {
           }
         } else if (l.op === 'relu' && act === ACT.none) {
           act = ACT.relu;
-        } else if (l.op === 'sign' && act === ACT.none && !(signFeedsXnor(j) && !bitsOut)) {
+        } else if (l.op === 'sign' && act === ACT.none && (bitsOut || !signFeedsXnor(j))) {
           act = signFeedsXnor(j) ? ACT.bits : ACT.sign;
         } else {
           break;
@@ -512,9 +512,10 @@ export class InferenceEngine {
         const pl = l.padding === 'same' ? samePadding(W, pw, sw)[0] : 0;
         const outShape: [number, number, number] = [OH, OW, C];
         const bits = st.bits;
+        const pool = bits ? mod.x.maxPoolBits : mod.x.maxPool;
         steps.push({
           info: { name: l.name, kernel: bits ? 'maxPoolBits' : 'maxPool', outShape, outBits: bits }, padBytes: 0, scratchBytes: 0,
-          run: (N, inp, out) => (bits ? mod.x.maxPoolBits : mod.x.maxPool)(inp, out, N, H, W, C, OH, OW, ph, pw, sh, sw, pt, pl),
+          run: (N, inp, out) => pool(inp, out, N, H, W, C, OH, OW, ph, pw, sh, sw, pt, pl),
         });
         st = { shape: outShape, bits };
         i++;
