@@ -7,7 +7,7 @@ import test from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
-import { fastFusedBatchNormGradConfig, registerTrainingGradients } from '../src/engine/gradients';
+import { batchNormGradFor, fastFusedBatchNormGradConfig, registerTrainingGradients } from '../src/engine/gradients';
 import { registerWasmTrainingKernels } from '../src/engine/kernels';
 import { Rng } from '../src/util/random';
 
@@ -62,7 +62,12 @@ test('registration is idempotent and keeps the gradients tfjs-core already has',
   for (const k of ['Greater', 'Less', 'LessEqual', 'Equal', 'NotEqual', 'LogicalAnd', 'LogicalOr', 'LogicalNot', 'LogicalXor', 'StridedSlice']) {
     assert.ok(tf.getGradient(k) != null, `${k} has a gradient`);
   }
-  assert.equal(tf.getGradient('FusedBatchNorm'), fastFusedBatchNormGradConfig);
+  // The registered BN gradient picks ours on the JS and wasm backends, tfjs-core's on every other one.
+  assert.equal(batchNormGradFor('wasm', CORE_BN_GRAD), fastFusedBatchNormGradConfig);
+  assert.equal(batchNormGradFor('cpu', CORE_BN_GRAD), fastFusedBatchNormGradConfig);
+  assert.equal(batchNormGradFor('tensorflow', CORE_BN_GRAD), CORE_BN_GRAD);
+  assert.equal(batchNormGradFor('webgpu', CORE_BN_GRAD), CORE_BN_GRAD);
+  assert.deepEqual(tf.getGradient('FusedBatchNorm')?.inputsToSave, CORE_BN_GRAD?.inputsToSave);
 });
 
 test('comparisons and logical ops on the tape get zero gradients (where, masks, logical combinations)', async () => {
@@ -239,6 +244,7 @@ test('training-mode BN (moments + batchNorm) gradients: fast vs tfjs-core gradie
     })([tf.tensor(xv, [16, 6, 6, 8]), tf.tensor(gv), tf.tensor(bv)]));
   });
   const fast = await onEach(run);
+  const registeredBn = tf.getGradient('FusedBatchNorm')!;
   tf.registerGradient(CORE_BN_GRAD);
   try {
     const core = await onEach(run);
@@ -249,7 +255,7 @@ test('training-mode BN (moments + batchNorm) gradients: fast vs tfjs-core gradie
       }
     }
   } finally {
-    tf.registerGradient(fastFusedBatchNormGradConfig);
+    tf.registerGradient(registeredBn);
   }
 });
 

@@ -55,12 +55,9 @@ async function main(): Promise<void> {
   const iters: Record<number, number> = all != null ? {} : { 1: Math.max(1, parseInt(o.iters1, 10)), 128: Math.max(1, parseInt(o.iters128, 10)) };
   const defaultIters = all ?? Math.max(1, parseInt(o.iters128, 10));
 
-  const engine = await initEngine({ backend: o.backend });
-  let tfjsThreads: number | null = null;
-  if (engine.backend === 'wasm') {
-    // eslint-disable-next-line @typescript-eslint/no-var-requires
-    tfjsThreads = (require('@tensorflow/tfjs-backend-wasm') as { getThreadsCount(): number }).getThreadsCount();
-  }
+  // One thread for the tfjs twins: the low-bit engine has no threads, so both sides run on one core.
+  const engine = await initEngine({ backend: o.backend, threads: 1 });
+  const tfjsThreads = engine.wasmThreads;
   const uptimeStart = sh('uptime');
   const loadStart = os.loadavg();
   console.log(`[bench:inference] tfjs ${engine.backend} (${tfjsThreads ?? '?'} thread(s)), node ${process.version}; ${uptimeStart ?? ''}`);

@@ -143,13 +143,6 @@ function gitCommit(): string | null {
   return r.status === 0 ? r.stdout.trim() : null;
 }
 
-function wasmThreadCount(backend: string): number | null {
-  if (backend !== 'wasm') return null;
-  // eslint-disable-next-line @typescript-eslint/no-var-requires
-  const wasm = require('@tensorflow/tfjs-backend-wasm') as { getThreadsCount(): number };
-  return wasm.getThreadsCount();
-}
-
 async function main(): Promise<void> {
   const cores = os.cpus().length;
   const program = new Command()
@@ -159,7 +152,7 @@ async function main(): Promise<void> {
     .option('--steps <n>', 'timed steps per model per round (after one warm-up step)', '10')
     .option('--rounds <n>', 'rounds; the engines alternate within each', '3')
     .option('--batch <n>', 'batch size', '128')
-    .option('--threads <n>', 'threads on each side (PyTorch is held to it; wasm runs what its build allows)', String(cores))
+    .option('--threads <n>', 'threads on each side (PyTorch is held to it; the wasm backend starts its XNNPACK pool with it)', String(cores))
     .option('--no-torch', 'skip the PyTorch comparison')
     .option('--no-epoch', 'skip the MNIST epoch')
     .option('--out <file>', 'results file', path.join(ROOT, 'results', 'bench.json'))
@@ -177,8 +170,8 @@ async function main(): Promise<void> {
   const batch = intOption('batch', o.batch, 1);
   const threads = intOption('threads', o.threads, 1, cores);
 
-  const engine = await initEngine({ verbose: true });
-  const wasmThreads = wasmThreadCount(engine.backend);
+  const engine = await initEngine({ verbose: true, threads });
+  const wasmThreads = engine.wasmThreads;
   const warnings: string[] = [];
   const warn = (m: string) => {
     warnings.push(m);

@@ -7,7 +7,8 @@
  *  - StridedSlice: scatter dy back into zeros (zero insertion for strides, then a pad).
  *  - FusedBatchNorm: the same partial derivatives as tfjs-core's gradient, but without its
  *    `tile(rsqrt(var), [N,H,W,1])` (a 2M-element Tile costs 0.2-0.3 s on wasm); only broadcast
- *    multiplies and two per-channel sums (sum dy, sum dy*(x-mean)).
+ *    multiplies and two per-channel sums (sum dy, sum dy*(x-mean)). Used on the JS and wasm backends
+ *    only: on tfjs-node ('tensorflow') and the GPU backends tfjs-core's own gradient runs.
  */
 import * as tf from '@tensorflow/tfjs';
 
@@ -134,6 +135,14 @@ export const fastFusedBatchNormGradConfig: tf.GradConfig = {
   },
 };
 
+/** Backends where the fast BN gradient pays; elsewhere (TensorFlow's kernels, GPUs) Tile is cheap. */
+const FAST_BN_GRAD_BACKENDS = new Set(['wasm', 'cpu']);
+
+/** The FusedBatchNorm gradient used on `backend`: ours or tfjs-core's (`core`, captured at registration). */
+export function batchNormGradFor(backend: string, core: tf.GradConfig | undefined): tf.GradConfig {
+  return FAST_BN_GRAD_BACKENDS.has(backend) || core == null ? fastFusedBatchNormGradConfig : core;
+}
+
 /** Register the extra gradients. Idempotent; safe before or after any backend is chosen. */
 export function registerTrainingGradients(): void {
   if (registered) return;
@@ -142,6 +151,11 @@ export function registerTrainingGradients(): void {
     if (tf.getGradient(name) == null) tf.registerGradient(zeroGradConfig(name));
   }
   if (tf.getGradient('StridedSlice') == null) tf.registerGradient(stridedSliceGradConfig);
-  tf.registerGradient(fastFusedBatchNormGradConfig);
+  // Gradients are global in tfjs, not per backend: the registered one picks per call.
+  const core = tf.getGradient('FusedBatchNorm');
+  tf.registerGradient({
+    ...fastFusedBatchNormGradConfig,
+    gradFunc: (dy, saved, attrs) => batchNormGradFor(tf.getBackend(), core).gradFunc(dy, saved, attrs),
+  });
   registered = true;
 }

@@ -30,6 +30,7 @@ export function provenance(engine: EngineInfo | null, experiment = '', overrides
     backend: engine?.backend ?? null,
     backendProvider: engine?.provider ?? null,
     tfjs: engine?.tfjsVersion ?? null,
+    wasmThreads: engine?.wasmThreads ?? null,
     node: process.version,
     cpus: os.cpus().length,
     cpuModel: os.cpus()[0]?.model ?? null,
