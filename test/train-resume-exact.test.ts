@@ -17,6 +17,7 @@ import { adamAccumulatedBetaPower, fit, loadCheckpoint, makeOptimizer, saveCheck
 import { VariationalDense } from '../src/bayes/variationalDense';
 import { isVariationalLayer } from '../src/bayes/variationalLayer';
 import { Rng } from '../src/util/random';
+import { FlipRatio, type FlipRatioState } from '../src/quantizers';
 import { quadrantDataset, tinyConvNet } from './helpers';
 
 // 288 examples in batches of 32: 9 steps per epoch, 18 after two epochs, a step count at which tfjs's
@@ -241,4 +242,49 @@ test('checkpoints inside an epoch: a run stopped mid-epoch resumes at the next b
   assert.deepEqual(weightsOf(m3), weightsOf(m1));
   [m1, m3].forEach((m) => m.dispose());
   [full, resumed].forEach((r) => r.optimizer.dispose());
+});
+
+test('hook state (the flip ratio\'s previous codes) is checkpointed: a resumed run\'s per-epoch metrics equal the uninterrupted run\'s', async () => {
+  /** Per-epoch flip ratio of sign(conv kernel), with the hooks that carry its state through a checkpoint. */
+  const flipHooks = (m: tf.LayersModel, withState: boolean) => {
+    const fr = new FlipRatio();
+    return {
+      fr,
+      hooks: {
+        epochMetrics: () => {
+          const code = tf.sign(m.layers[0].getWeights()[0]);
+          const v = fr.update(code);
+          code.dispose();
+          return { flipRatio: v };
+        },
+        ...(withState ? { checkpointState: () => fr.state(), restoreState: (s: unknown) => s && fr.setState(s as FlipRatioState) } : {}),
+      },
+    };
+  };
+  const m1 = tinyConvNet();
+  const a = flipHooks(m1, true);
+  const full = await fit(m1, ds, { ...base, checkpointDir: tmp('flip-a') }, a.hooks);
+  assert.ok(full.history.slice(1).every((r) => Number.isFinite(r.flipRatio as number)));
+
+  for (const withState of [true, false]) {
+    const dir = tmp(`flip-${withState}`);
+    const m2 = tinyConvNet();
+    const b = flipHooks(m2, withState);
+    await assert.rejects(fit(m2, ds, { ...base, checkpointDir: dir }, {
+      ...b.hooks, onEpochEnd: (row) => { if (row.epoch === 2) throw new Error('simulated crash'); },
+    }), /simulated crash/);
+    const m3 = tinyConvNet(99);
+    const c = flipHooks(m3, withState);
+    const resumed = await fit(m3, ds, { ...base, checkpointDir: dir, resume: true }, c.hooks);
+    // The checkpoint keeps the history as JSON, where epoch 1's NaN (no previous codes) becomes null.
+    const json = (h: HistoryRow[]) => JSON.parse(JSON.stringify(strip(h)));
+    if (withState) assert.deepEqual(json(resumed.history), json(full.history));
+    else assert.ok(Number.isNaN(resumed.history[2].flipRatio as number), 'without the state the first resumed epoch has nothing to compare with');
+    [m2, m3].forEach((m) => m.dispose());
+    [b.fr, c.fr].forEach((f) => f.dispose());
+    resumed.optimizer.dispose();
+  }
+  m1.dispose();
+  a.fr.dispose();
+  full.optimizer.dispose();
 });

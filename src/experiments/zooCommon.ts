@@ -9,7 +9,7 @@ import { batches, numBatches, type ImageDataset } from '../data';
 import { buildModel, methodOptions, methodPreset, type ModelName } from '../models';
 import { quantizedLayers } from '../layers';
 import { summary } from '../summary';
-import { FlipRatio, sqRatioSchedule } from '../quantizers';
+import { FlipRatio, type FlipRatioState, sqRatioSchedule } from '../quantizers';
 import { evaluate, fit, type FitConfig, type HistoryRow, type OptimizerConfig, type ScheduleConfig } from '../train';
 import type { ExperimentContext, VariantSummary } from './types';
 
@@ -49,6 +49,12 @@ function flipTracker(model: tf.LayersModel) {
       });
       return { flipRatio: r.reduce((a, b) => a + b, 0) / r.length };
     },
+    state: (): FlipRatioState[] => trackers.map((t) => t.state()),
+    restore(s: unknown) {
+      if (!Array.isArray(s)) return; // a checkpoint of older code: the next epoch's ratio is undefined
+      if (s.length !== trackers.length) throw new Error(`flip-ratio state for ${s.length} layers, the model has ${trackers.length}`);
+      s.forEach((st, i) => trackers[i].setState(st as FlipRatioState));
+    },
     dispose() {
       trackers.forEach((t) => t.dispose());
     },
@@ -85,6 +91,8 @@ export async function trainMethod(
       resume: ctx.resume, progress: ctx.progress,
     }, {
       epochMetrics: () => flips.measure(),
+      checkpointState: () => flips.state(),
+      restoreState: (st) => flips.restore(st),
       onEpochEnd: (row) => {
         const all = [...before, ...history, tag(row)];
         ctx.live?.update(all);

@@ -8,6 +8,14 @@
  */
 import * as tf from '@tensorflow/tfjs';
 
+export interface FlipRatioState {
+  shape: number[] | null;
+  /** The stored values as float32, base64. */
+  values: string | null;
+  total: number;
+  count: number;
+}
+
 export class FlipRatio {
   private previous: tf.Tensor | null = null;
   private total = 0;
@@ -51,6 +59,29 @@ export class FlipRatio {
     this.resetMean();
     this.previous?.dispose();
     this.previous = null;
+  }
+
+  /** What a checkpoint needs to continue exactly: the stored values and the running mean (JSON-safe). */
+  state(): FlipRatioState {
+    return {
+      shape: this.previous?.shape ?? null,
+      values: this.previous ? Buffer.from((this.previous.dataSync() as Float32Array).slice().buffer).toString('base64') : null,
+      total: this.total,
+      count: this.count,
+    };
+  }
+
+  /** Continue from a `state()`. */
+  setState(s: FlipRatioState): void {
+    this.reset();
+    if (s.values != null && s.shape != null) {
+      const b = Buffer.from(s.values, 'base64');
+      const values = new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
+      if (values.length !== s.shape.reduce((a, c) => a * c, 1)) throw new Error('FlipRatio.setState: values do not match the shape');
+      this.previous = tf.keep(tf.tensor(values, s.shape));
+    }
+    this.total = s.total;
+    this.count = s.count;
   }
 
   /** Release the stored copy (same as reset). */

@@ -52,7 +52,7 @@ export type {
   StochasticQuantizationOptions, SqSelectOptions, SqBase, SqRule, SqProbability,
 } from './stochasticQuantization';
 export { rouletteWithoutReplacement } from './roulette';
-export { FlipRatio, flipRatio } from './flipRatio';
+export { FlipRatio, flipRatio, type FlipRatioState } from './flipRatio';
 export { signWithZero, roundHalfAwayFromZero } from './ops';
 export { FunctionQuantizer, identityQuantizer } from './functionQuantizer';
 export { MinMaxQuantizer } from './minMaxQuantizer';

@@ -81,6 +81,11 @@ export interface FitHooks {
   /** Extra per-epoch metrics written into the history row (quantization loss, flip ratio, ...). */
   epochMetrics?(info: StepInfo): Record<string, number> | Promise<Record<string, number>>;
   onEpochEnd?(row: HistoryRow, history: HistoryRow[]): void | Promise<void>;
+  /** State the hooks keep between epochs (JSON-safe), saved in every checkpoint so a resumed run's metrics equal
+   * an uninterrupted run's (e.g. the flip ratio's previous codes). */
+  checkpointState?(): unknown;
+  /** Called with what checkpointState returned when the checkpoint was written (undefined for older checkpoints). */
+  restoreState?(state: unknown): void;
 }
 
 export interface FitResult {
@@ -202,7 +207,11 @@ export async function fit(
     history = st.history;
     rng.setState(st.rngState);
     partial = st.partialEpoch;
+    hooks.restoreState?.(st.extra?.hooks);
   }
+  const checkpointExtra = () => ({
+    fingerprint: fingerprintOf(cfg, ds), ...(hooks.checkpointState ? { hooks: hooks.checkpointState() } : {}),
+  });
   const every = midEpochCheckpoints(cfg);
   let lastSave = Date.now();
   const restoreRandom = installSeededMathRandom(rng);
@@ -270,7 +279,7 @@ export async function fit(
         if (cfg.checkpointDir && done < total &&
           ((every.steps > 0 && step % every.steps === 0) || (every.ms > 0 && Date.now() - lastSave >= every.ms))) {
           await saveCheckpoint(cfg.checkpointDir, model, optimizer, {
-            epoch, step, rngState: rng.getState(), history, extra: { fingerprint: fingerprintOf(cfg, ds) },
+            epoch, step, rngState: rng.getState(), history, extra: checkpointExtra(),
             partialEpoch: { batches: done, lossSum, correctSum, seen, seconds: (Date.now() - t0) / 1000 },
           });
           lastSave = Date.now();
@@ -289,7 +298,7 @@ export async function fit(
         `acc ${((row.trainAccuracy as number) * 100).toFixed(2)}% | ${evalKeys.split === 'test' ? 'test' : 'val'} acc ${(test.accuracy * 100).toFixed(2)}%` +
         `${extraText ? ' | ' + extraText : ''} | ${(row.seconds as number).toFixed(1)} s`);
       if (cfg.checkpointDir) {
-        await saveCheckpoint(cfg.checkpointDir, model, optimizer, { epoch: epoch + 1, step, rngState: rng.getState(), history, extra: { fingerprint: fingerprintOf(cfg, ds) } });
+        await saveCheckpoint(cfg.checkpointDir, model, optimizer, { epoch: epoch + 1, step, rngState: rng.getState(), history, extra: checkpointExtra() });
         lastSave = Date.now();
       }
       await hooks.onEpochEnd?.(row, history);
