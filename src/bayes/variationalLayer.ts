@@ -15,6 +15,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { Rng } from '../util/random';
+import { randomNormal } from '../engine/randomNormal';
 import { assignLevels, checkM, defaultLevelSpread, initLevels, partitions, separateLevels, sortLevels } from './levels';
 import { OSCILLATION_STATE_KEYS, checkFreezeOptions, initialOscillationState, trackOscillations, type OscillationState } from './oscillations';
 import { priorKl, type PriorSpec } from './priors';
@@ -218,7 +219,7 @@ export abstract class VariationalLayer extends tf.layers.Layer {
         const wMean = this.trainForward === 'ste' ? this.steWeights() : theta;
         const mu = this.linear(x, wMean);
         const variance = this.linear(tf.square(x), tf.exp(this.logSigma2.read()));
-        const eps = tf.randomNormal(mu.shape, 0, 1, 'float32', this.rng.nextSeed());
+        const eps = randomNormal(mu.shape, 0, 1, this.rng.nextSeed());
         out = tf.add(mu, tf.mul(tf.sqrt(tf.add(variance, NOISE_EPS)), eps));
       } else if (this.mode === 'quantized') {
         out = this.linear(x, this.inferenceQuantizedWeights());
@@ -227,7 +228,7 @@ export abstract class VariationalLayer extends tf.layers.Layer {
       } else {
         const center = this.mode === 'sampleQuantized' ? assignLevels(theta, this.sortedLevels()).quantized : theta;
         const sigma = tf.exp(tf.mul(0.5, this.logSigma2.read()));
-        const w = tf.add(center, tf.mul(sigma, tf.randomNormal(theta.shape, 0, 1, 'float32', this.rng.nextSeed())));
+        const w = tf.add(center, tf.mul(sigma, randomNormal(theta.shape, 0, 1, this.rng.nextSeed())));
         out = this.linear(x, w);
       }
       return this.bias ? tf.add(out, this.bias.read()) : out;
