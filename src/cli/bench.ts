@@ -1,12 +1,13 @@
 /**
- * npm run bench -- [--models lenet5,resnet20] [--steps 10] [--rounds 3] [--batch 128] [--threads N] [--no-torch] [--no-epoch]
+ * npm run bench -- [--models lenet5,resnet20] [--steps 10] [--rounds 3] [--batch 128] [--threads N] [--no-torch] [--no-epoch] [--no-bayes-epoch]
  *
  * Training speed of the selected TF.js backend (initEngine: QNNLAB_BACKEND picks one) against PyTorch on the same
  * machine, in one run:
  *  - one training step of LeNet-5 (MNIST shape) and ResNet-20 (CIFAR shape): Adam, softmax cross-entropy, random
  *    data, the first step of each block a warm-up; scripts/bench_torch.py builds the identical models;
  *  - one epoch of the classic LeNet-5 (6-16-120-84-10 with batch norm) on MNIST, batch 128, Adam, from the data
- *    files to the test accuracy (qnnlab: loadDataset + fit; PyTorch: raw files + tensors + the same loop).
+ *    files to the test accuracy (qnnlab: loadDataset + fit; PyTorch: raw files + tensors + the same loop);
+ *  - one training epoch of mary-lenet-mnist's Bayesian M = 3 LeNet-5 (qnnlab only: `bayesEpoch`).
  * The two engines alternate, `--rounds` times (the first one swapping each round); min and median are over all
  * rounds, the CPU-time ratio beside the wall-time one. Both sides get `--threads` (default: every core): PyTorch
  * through torch.set_num_threads and OMP/OPENBLAS/MKL_NUM_THREADS in its environment, checked afterwards by its CPU
@@ -25,6 +26,10 @@ import { initEngine } from '../engine';
 import { BENCH_MODELS, BenchModelName, buildBenchModel, countParams, makeTrainStep } from '../engine/benchModels';
 import { lenet5, methodOptions } from '../models';
 import { fit } from '../train';
+import { recipeConfig } from '../bayes';
+import { klTerm } from '../bayes/elbo';
+import { priorSpec } from '../experiments/maryCommon';
+import { buildMaryLenet, maryLenetMnist, type MaryLenetMnistConfig } from '../experiments/maryLenetMnist';
 import { median } from '../util/stats';
 
 interface Timing {
@@ -96,6 +101,28 @@ async function tfjsMnistEpoch(batch: number): Promise<EpochRun> {
   return { seconds, cpuSeconds: (c.user + c.system) / 1e6, testAccuracy: Number(r.history[0].testAccuracy) };
 }
 
+/**
+ * One training epoch of mary-lenet-mnist's Bayesian M = 3 LeNet-5 (qnnlab recipe, spike-and-slab prior and its KL
+ * term, the recipe's batch size) and the deterministic test evaluation fit ends with; from random weights (the
+ * float start changes nothing in the cost). The experiment's own epochs add a Monte-Carlo validation pass.
+ */
+async function tfjsBayesEpoch(): Promise<EpochRun> {
+  const c0 = process.cpuUsage();
+  const t0 = performance.now();
+  const ds = await loadDataset('mnist');
+  const cfg = { ...maryLenetMnist.defaults, ...recipeConfig('qnnlab'), recipe: 'qnnlab', initFromFloat: false } as MaryLenetMnistConfig;
+  const model = buildMaryLenet(cfg, ds, 3, null);
+  const spec = priorSpec('spikeslab', cfg);
+  const r = await fit(model, ds, { epochs: 1, batchSize: cfg.batchSize, optimizer: { name: 'adam', lr: 1e-3 }, evalSplit: 'test', seed: 1, progress: 'none' }, {
+    extraLoss: () => klTerm(model, spec, { numExamples: ds.train.count, klWeight: cfg.klLambda }),
+  });
+  const seconds = (performance.now() - t0) / 1000;
+  const c = process.cpuUsage(c0);
+  model.dispose();
+  r.optimizer.dispose();
+  return { seconds, cpuSeconds: (c.user + c.system) / 1e6, testAccuracy: Number(r.history[0].testAccuracy) };
+}
+
 /** The MNIST files PyTorch reads: raw pixel and label bytes, written once from the same loader. */
 async function writeRawMnist(dir: string): Promise<void> {
   const ds = await loadDataset('mnist');
@@ -155,9 +182,10 @@ async function main(): Promise<void> {
     .option('--threads <n>', 'threads on each side (PyTorch is held to it; the wasm backend starts its XNNPACK pool with it)', String(cores))
     .option('--no-torch', 'skip the PyTorch comparison')
     .option('--no-epoch', 'skip the MNIST epoch')
+    .option('--no-bayes-epoch', 'skip the epoch of the Bayesian M = 3 LeNet-5')
     .option('--out <file>', 'results file', path.join(ROOT, 'results', 'bench.json'))
     .parse(process.argv);
-  const o = program.opts<{ models: string; steps: string; rounds: string; batch: string; threads: string; torch: boolean; epoch: boolean; out: string }>();
+  const o = program.opts<{ models: string; steps: string; rounds: string; batch: string; threads: string; torch: boolean; epoch: boolean; bayesEpoch: boolean; out: string }>();
   const models = o.models.split(',').map((s) => s.trim()).filter(Boolean) as BenchModelName[];
   for (const m of models) if (!BENCH_MODELS.includes(m)) throw new Error(`--models: unknown model '${m}' (${BENCH_MODELS.join(', ')})`);
   const intOption = (name: string, v: string, lo: number, hi = Infinity) => {
@@ -190,6 +218,7 @@ async function main(): Promise<void> {
   const torchBlocks: Record<string, Block[]> = Object.fromEntries(models.map((m) => [m, []]));
   const tfjsEpochs: EpochRun[] = [];
   const torchEpochs: EpochRun[] = [];
+  const bayesEpochs: EpochRun[] = [];
   let torchInfo: { torch: string; threads: number; blas: string[] } | null = null;
   for (let r = 0; r < rounds; r++) {
     const order = r % 2 === 0 ? ['tfjs', 'torch'] : ['torch', 'tfjs'];
@@ -197,6 +226,7 @@ async function main(): Promise<void> {
       if (side === 'tfjs') {
         for (const m of models) tfjsBlocks[m].push(benchTfjs(m, batch, steps));
         if (o.epoch) tfjsEpochs.push(await tfjsMnistEpoch(batch));
+        if (o.bayesEpoch) bayesEpochs.push(await tfjsBayesEpoch());
       } else if (py != null) {
         const tr = benchTorch(py, models, batch, steps, threads, epochDir);
         torchInfo = { torch: String(tr.torch), threads: Number(tr.threads), blas: tr.blas as string[] };
@@ -250,6 +280,15 @@ async function main(): Promise<void> {
     console.log(`[bench] classic LeNet-5 MNIST epoch (data, train, test): tfjs ${seconds.toFixed(1)} s` + (torchSeconds ? `, torch ${torchSeconds.toFixed(1)} s, ratio ${(seconds / torchSeconds).toFixed(2)}x` : ''));
   }
 
+  let bayesEpoch: Record<string, unknown> | null = null;
+  if (bayesEpochs.length) {
+    bayesEpoch = {
+      seconds: median(bayesEpochs.map((e) => e.seconds)), minSeconds: Math.min(...bayesEpochs.map((e) => e.seconds)),
+      cpuSeconds: median(bayesEpochs.map((e) => e.cpuSeconds)), rounds: bayesEpochs.length,
+    };
+    console.log(`[bench] Bayesian M = 3 LeNet-5 MNIST epoch (mary-lenet-mnist, qnnlab recipe): ${(bayesEpoch.seconds as number).toFixed(1)} s`);
+  }
+
   const cpus = os.cpus();
   const report = {
     backend: engine.backend,
@@ -277,6 +316,7 @@ async function main(): Promise<void> {
     date: new Date().toISOString(),
     ...results,
     mnistEpoch,
+    bayesEpoch,
   };
   fs.mkdirSync(path.dirname(o.out), { recursive: true });
   fs.writeFileSync(o.out, JSON.stringify(report, null, 2) + '\n');

@@ -85,6 +85,7 @@ interface TrainingBenchFile {
   lenet5?: { msPerStep: number; torchMsPerStep: number | null; ratio: number | null; cpuRatio: number | null };
   resnet20?: { msPerStep: number; torchMsPerStep: number | null; ratio: number | null; cpuRatio: number | null };
   mnistEpoch?: { seconds: number; torchSeconds: number | null; ratio: number | null; cpuSeconds: number; torchCpuSeconds: number | null } | null;
+  bayesEpoch?: { seconds: number } | null;
 }
 
 export const TABLES: Record<string, (resultsDir: string) => string> = {
@@ -165,6 +166,7 @@ export const TABLES: Record<string, (resultsDir: string) => string> = {
         const cpu = e.torchCpuSeconds ? (e.cpuSeconds as number) / e.torchCpuSeconds : null;
         rows.push(['classic LeNet-5, MNIST epoch', threads, blas, `${(e.seconds as number).toFixed(1)} s`, e.torchSeconds == null ? '' : `${e.torchSeconds.toFixed(1)} s`, x(e.ratio), x(cpu)]);
       }
+      if (b.bayesEpoch) rows.push(['Bayesian M = 3 LeNet-5, MNIST epoch (no PyTorch twin)', `${m.wasmThreads} / –`, '', `${b.bayesEpoch.seconds.toFixed(1)} s`, '', '', '']);
     }
     return markdown(['what', 'threads (wasm / torch)', 'PyTorch BLAS', 'qnnlab (tfjs wasm), median', 'PyTorch, median', 'time ratio', 'CPU-time ratio'], rows);
   },
