@@ -121,8 +121,16 @@ export const TABLES: Record<string, (resultsDir: string) => string> = {
   'zoo-mnist': (dir) => {
     const s = readSummary(dir, 'zoo-mnist');
     const val = s.variants.some((v) => v.validationAccuracy != null);
-    return markdown(['method', ...(val ? ['validation acc.'] : []), 'test acc.', 'memory', 'compression'],
-      s.variants.map((v) => [`\`${v.name}\``, ...(val ? [pct(v.validationAccuracy)] : []), pct(v.testAccuracy), kib(v.memoryKiB), `${(v.compressionRatio as number).toFixed(1)}x`]));
+    // The packed files of npm run export (models.json), when the run has them: bytes on disk next to summary()'s count.
+    const modelsFile = path.join(dir, 'zoo-mnist', 'models.json');
+    const packed = new Map<string, number>();
+    if (fs.existsSync(modelsFile)) {
+      for (const m of (JSON.parse(fs.readFileSync(modelsFile, 'utf8')) as { models: { variant: string; bytes: number }[] }).models) packed.set(m.variant, m.bytes);
+    }
+    const file = (name: string) => (packed.has(name) ? [kib(packed.get(name)! / 1024)] : packed.size ? [''] : []);
+    return markdown(['method', ...(val ? ['validation acc.'] : []), 'test acc.', 'memory', ...(packed.size ? ['packed file'] : []), 'float32', 'compression'],
+      s.variants.map((v) => [`\`${v.name}\``, ...(val ? [pct(v.validationAccuracy)] : []), pct(v.testAccuracy), kib(v.memoryKiB), ...file(v.name as string),
+        kib(v.float32KiB), `${(v.compressionRatio as number).toFixed(1)}x`]));
   },
   /**
    * results/inference-bench.json (npm run bench:inference): per variant and batch, the median time of the low-bit
