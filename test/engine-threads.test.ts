@@ -6,6 +6,7 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'child_process';
+import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 
@@ -58,4 +59,31 @@ test('a bad thread count is refused before the backend starts', () => {
   const z = run('0');
   assert.notEqual(z.status, 0);
   assert.match(z.stderr, /Bad wasm thread count '0' \(from the threads option\)/);
+});
+
+test('when the threaded build cannot start, the engine falls back to one thread and says why', { skip: os.cpus().length < 2 && 'one core' }, () => {
+  // The worker scripts cannot be written (a fresh temp folder, so nothing is cached): the init fails inside tfjs.
+  const script = `
+const realFs = require('fs');
+realFs.renameSync = () => { throw new Error('simulated write failure'); };
+(async () => {
+  const tf = require('@tensorflow/tfjs');
+  const { initEngine } = require('./src/engine');
+  const e = await initEngine({ backend: 'wasm', threads: 2 });
+  console.log(JSON.stringify({ threads: e.wasmThreads, notes: e.notes, sum: Array.from(tf.add(tf.tensor([1, 2]), tf.tensor([3, 4])).dataSync()) }));
+})().catch((err) => { console.error(err.message); process.exit(1); });
+`;
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'qnnlab-threads-fallback-'));
+  try {
+    const r = spawnSync(process.execPath, ['--import', 'tsx', '-e', script], {
+      cwd: ROOT, encoding: 'utf8', timeout: 120_000, env: { ...process.env, TMPDIR: tmp },
+    });
+    assert.equal(r.status, 0, r.stderr);
+    const out = JSON.parse(r.stdout.trim().split('\n').pop()!);
+    assert.equal(out.threads, 1);
+    assert.ok(out.notes.some((n: string) => /wasm with 2 threads: .*using the one-thread build/.test(n)), out.notes.join('; '));
+    assert.deepEqual(out.sum, [4, 6]);
+  } finally {
+    fs.rmSync(tmp, { recursive: true, force: true });
+  }
 });
