@@ -289,6 +289,53 @@ export function hasCheckpoint(dir: string): boolean {
   return candidates(dir).some((f) => fs.existsSync(path.join(f, STATE)));
 }
 
+/** Whether process `pid` exists (EPERM: it exists but belongs to another user). */
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * One training process per checkpoint folder: `<dir>/lock` holds the owner's pid, created exclusively. Two
+ * processes writing one folder would interleave their checkpoints. A lock whose process is gone (a crash, a kill)
+ * is taken over. Returns the release function (fit calls it when it ends, also on errors).
+ */
+export function lockCheckpointDir(dir: string): () => void {
+  fs.mkdirSync(dir, { recursive: true });
+  const file = path.join(dir, 'lock');
+  const mine = String(process.pid);
+  for (let attempt = 0; attempt < 3; attempt++) {
+    try {
+      fs.writeFileSync(file, mine, { flag: 'wx' });
+      return () => {
+        try {
+          if (fs.readFileSync(file, 'utf8') === mine) fs.unlinkSync(file);
+        } catch {
+          // already gone: nothing to release
+        }
+      };
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    }
+    let owner = NaN;
+    try {
+      owner = Number(fs.readFileSync(file, 'utf8').trim());
+    } catch {
+      continue; // released meanwhile: try again
+    }
+    if (Number.isInteger(owner) && owner > 0 && processAlive(owner)) {
+      throw new Error(`${dir} is in use: process ${owner} is training into it (${file}). Let it finish, or give this run ` +
+        `another --out; if no such run exists, delete ${file}.`);
+    }
+    fs.rmSync(file, { force: true }); // stale: its process is gone
+  }
+  throw new Error(`Could not lock ${dir} (${file} keeps coming back).`);
+}
+
 /** The folder was renamed while it was read (a writer rotated it): read again. */
 class ChangedWhileReading extends Error {}
 

@@ -13,7 +13,7 @@ import { batches, numBatches, type ImageDataset, type BatchOptions } from '../da
 import { Rng } from '../util/random';
 import { makeOptimizer, setLearningRate, type OptimizerConfig } from './optimizer';
 import { lrAt, type ScheduleConfig } from './schedule';
-import { saveCheckpoint, loadCheckpoint, hasCheckpoint, type CheckpointState } from './checkpoint';
+import { saveCheckpoint, loadCheckpoint, hasCheckpoint, lockCheckpointDir, type CheckpointState } from './checkpoint';
 import { evaluate, lossAndCorrect } from './evaluate';
 import { installSeededMathRandom, epochSeed } from './seededRandom';
 import { makeProgress, type ProgressMode } from './progress';
@@ -176,6 +176,10 @@ function clipAndDecay(grads: tf.NamedTensorMap, vars: tf.LayerVariable[], cfg: F
   return vars.map((v, i) => ({ name: varOf(v).name, tensor: list[i] }));
 }
 
+/**
+ * Train `model` on `ds` as `cfg` says, resuming from `cfg.checkpointDir` when asked. One process at a time may train
+ * into a checkpoint folder (lockCheckpointDir): a second one gets a clear error before any work.
+ */
 export async function fit(
   model: tf.LayersModel,
   ds: ImageDataset,
@@ -183,6 +187,15 @@ export async function fit(
   hooks: FitHooks = {},
 ): Promise<FitResult> {
   validate(cfg);
+  const release = cfg.checkpointDir ? lockCheckpointDir(cfg.checkpointDir) : () => {};
+  try {
+    return await fitLocked(model, ds, cfg, hooks);
+  } finally {
+    release();
+  }
+}
+
+async function fitLocked(model: tf.LayersModel, ds: ImageDataset, cfg: FitConfig, hooks: FitHooks): Promise<FitResult> {
   const evalKeys = evalSplitOf(cfg, ds);
   const seed = cfg.seed ?? 1;
   const variant = cfg.variant ?? 'default';
