@@ -1,5 +1,5 @@
 /**
- * `tf.randomNormal`, value for value, about five times faster.
+ * `tf.randomNormal`, value for value, about twice as fast (measured on 0.85 M draws).
  *
  * tfjs-core draws normals in JavaScript one call at a time (MPRandGauss: seedrandom's Alea generator and
  * Marsaglia's polar method, through closures and a property lookup per number). The Bayesian layers' local
