@@ -107,6 +107,28 @@ test('mary-robustness-mnist --smoke: every family through shifts and OOD sets, m
     assert.ok(summary.figures.includes(fig), fig);
     for (const ext of ['svg', 'png', 'vl.json']) assert.ok(fs.existsSync(path.join(outDir, `${fig}.${ext}`)), `${fig}.${ext}`);
   }
+
+  // A rerun in the same folder loads every net from its checkpoint and every evaluation from its saved file: the
+  // same numbers without the Monte-Carlo passes. An evaluation saved with other weights or settings is redone.
+  const evalDir = path.join(outDir, 'checkpoints', 'evaluations');
+  assert.deepEqual(fs.readdirSync(evalDir).sort(), variants.map((v) => `${v.name}.json`).sort());
+  const tampered = path.join(evalDir, 'ensemble.json');
+  fs.writeFileSync(tampered, JSON.stringify({ ...readJson(tampered), key: 'another key' }));
+  const lines: string[] = [];
+  const log = console.log;
+  console.log = (...a: unknown[]) => void lines.push(a.join(' '));
+  try {
+    await runExperiment('mary-robustness-mnist', { smoke: true, outDir, progress: 'log', overrides: {}, backend: 'wasm' });
+  } finally {
+    console.log = log;
+  }
+  const again = readJson(path.join(outDir, 'summary.json'));
+  const untimed = (vs: Variant[]) => vs.map(({ seconds: _s, ...v }: Variant & { seconds?: number }) => v);
+  assert.deepEqual(untimed(again.variants), untimed(variants), 'the same metrics, to the bit (the redone one too)');
+  const savedLines = lines.filter((l) => l.endsWith('(saved evaluation)'));
+  assert.equal(savedLines.length, variants.length - 1, lines.join('\n'));
+  assert.ok(lines.some((l) => /^ensemble: evaluating again: .*other weights or evaluation settings/.test(l)), lines.join('\n'));
+  assert.notEqual(readJson(tampered).key, 'another key', 'the redone evaluation was saved');
 });
 
 test('mary-robustness-mnist --reuseFrom: a finished mary-lenet-mnist run is loaded read-only when it matches, trained anew when it does not', async () => {
@@ -127,7 +149,8 @@ test('mary-robustness-mnist --reuseFrom: a finished mary-lenet-mnist run is load
     assert.equal(nets[name].checkpoint, path.join(checkpoints, from));
     assert.equal(nets[name].configChecked, true, `${name}: the source run's run.json was compared`);
   }
-  assert.ok(!fs.existsSync(path.join(reused.outDir, 'checkpoints')), 'nothing was trained');
+  const own = path.join(reused.outDir, 'checkpoints');
+  assert.deepEqual(fs.existsSync(own) ? fs.readdirSync(own) : [], ['evaluations'], 'nothing was trained: only the saved evaluations');
   const src = Object.fromEntries(source.summary.variants.map((v: { name: string; testAccuracy: number }) => [v.name, v.testAccuracy]));
   const got = Object.fromEntries(reused.summary.variants.map((v: { name: string; testAccuracy: number }) => [v.name, v.testAccuracy]));
   assert.equal(got.fp, src.fp, 'the same float net');

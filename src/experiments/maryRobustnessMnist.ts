@@ -40,6 +40,7 @@ import {
   bayesMcPredictor, deterministicPredictor, ensemblePredictor, evaluatePredictor, mcDropoutPredictor, OOD_SCORES, predictSplit, setMetrics,
   type EvaluationSets, type OodResult, type OodScore, type Predictor, type PredictorEvaluation, type ShiftMetrics,
 } from './robustnessProtocol';
+import { canonical, evaluationKey, loadEvaluation, saveEvaluation, weightsDigest } from './evaluationCache';
 import type { Experiment, VariantSummary } from './types';
 import { inRange, int, listOf, nonNegativeInt, oneOf, positiveInt, seedRule, text } from './validate';
 
@@ -168,15 +169,6 @@ export function checkConfig(cfg: MaryRobustnessConfig): void {
   }
   if (cfg.models.includes('bayesian')) for (const r of cfg.recipes) checkMaryLenetConfig(maryConfigFor(r, cfg));
   if (cfg.models.includes('ste-noprior')) checkMaryLenetConfig(noPriorConfig(cfg));
-}
-
-/** JSON with sorted keys, for comparing configuration values. */
-function canonical(v: unknown): string {
-  if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
-  if (v && typeof v === 'object') {
-    return `{${Object.keys(v).sort().map((k) => `${JSON.stringify(k)}:${canonical((v as Record<string, unknown>)[k])}`).join(',')}}`;
-  }
-  return JSON.stringify(v);
 }
 
 /** Where a network came from. */
@@ -421,16 +413,17 @@ export const maryRobustnessMnist: Experiment<MaryRobustnessConfig> = {
     const trainingSeconds = (Date.now() - tTrain) / 1000;
 
     // --- Predictors ----------------------------------------------------------------------------------------
-    interface Entry { predictor: Predictor; net: string; group: string; main: boolean; extra: Record<string, unknown> }
+    /** `models`: the networks whose weights the predictor uses (they key its saved evaluation). */
+    interface Entry { predictor: Predictor; net: string; models: tf.LayersModel[]; group: string; main: boolean; extra: Record<string, unknown> }
     const entries: Entry[] = [];
     for (const n of nets) {
       if (n.family === 'fp' || n.family === 'twn') {
-        entries.push({ predictor: deterministicPredictor(n.name, n.model), net: n.name, group: 'baselines', main: true, extra: {} });
+        entries.push({ predictor: deterministicPredictor(n.name, n.model), net: n.name, models: [n.model], group: 'baselines', main: true, extra: {} });
       } else if (n.family === 'ste-noprior') {
-        entries.push({ predictor: deterministicPredictor(n.name, n.model, { mode: 'quantized' }), net: n.name, group: 'baselines', main: true, extra: { mode: 'quantized' } });
+        entries.push({ predictor: deterministicPredictor(n.name, n.model, { mode: 'quantized' }), net: n.name, models: [n.model], group: 'baselines', main: true, extra: { mode: 'quantized' } });
       } else if (n.family === 'mc-dropout') {
-        entries.push({ predictor: deterministicPredictor('dropout-det', n.model), net: n.name, group: 'baselines', main: false, extra: { rate: n.info.rate } });
-        entries.push({ predictor: mcDropoutPredictor('mc-dropout', n.model, cfg.mcSamples), net: n.name, group: 'baselines', main: true, extra: { rate: n.info.rate } });
+        entries.push({ predictor: deterministicPredictor('dropout-det', n.model), net: n.name, models: [n.model], group: 'baselines', main: false, extra: { rate: n.info.rate } });
+        entries.push({ predictor: mcDropoutPredictor('mc-dropout', n.model, cfg.mcSamples), net: n.name, models: [n.model], group: 'baselines', main: true, extra: { rate: n.info.rate } });
       } else if (n.family === 'bayesian') {
         const trained = trainedModes(n.info.trainForward as 'mean' | 'ste');
         const recipe = n.info.recipe as string;
@@ -438,17 +431,17 @@ export const maryRobustnessMnist: Experiment<MaryRobustnessConfig> = {
         // The deployed net Q(θ): batch norm re-estimated when training did not see Q(θ).
         entries.push({
           predictor: deterministicPredictor(`${n.name}-q`, n.model, { mode: 'quantized', recalibrate: trained.deterministic !== 'quantized' ? { ds } : undefined }),
-          net: n.name, group: recipe, main: false, extra: { mode: 'quantized', bnRecalibrated: trained.deterministic !== 'quantized' },
+          net: n.name, models: [n.model], group: recipe, main: false, extra: { mode: 'quantized', bnRecalibrated: trained.deterministic !== 'quantized' },
         });
         if (trained.deterministic !== 'quantized') {
-          entries.push({ predictor: deterministicPredictor(`${n.name}-${trained.deterministic}`, n.model, { mode: trained.deterministic }), net: n.name, group: recipe, main: false, extra: { mode: trained.deterministic } });
+          entries.push({ predictor: deterministicPredictor(`${n.name}-${trained.deterministic}`, n.model, { mode: trained.deterministic }), net: n.name, models: [n.model], group: recipe, main: false, extra: { mode: trained.deterministic } });
         }
-        entries.push({ predictor: bayesMcPredictor(`${n.name}-mc`, n.model, trained.sample as 'sample' | 'sampleQuantized', cfg.mcSamples), net: n.name, group: recipe, main: true, extra: { mode: trained.sample, sigmaAtInitial } });
+        entries.push({ predictor: bayesMcPredictor(`${n.name}-mc`, n.model, trained.sample as 'sample' | 'sampleQuantized', cfg.mcSamples), net: n.name, models: [n.model], group: recipe, main: true, extra: { mode: trained.sample, sigmaAtInitial } });
       }
     }
     if (ensembleMembers.length > 0) {
       entries.push({
-        predictor: ensemblePredictor('ensemble', ensembleMembers.map((m) => m.model)), net: 'ensemble', group: 'baselines', main: true,
+        predictor: ensemblePredictor('ensemble', ensembleMembers.map((m) => m.model)), net: 'ensemble', models: ensembleMembers.map((m) => m.model), group: 'baselines', main: true,
         extra: { seeds: ensembleMembers.map((m) => m.seed) },
       });
     }
@@ -469,12 +462,30 @@ export const maryRobustnessMnist: Experiment<MaryRobustnessConfig> = {
       })),
       ood, validation: ds.validation,
     };
+    // Every finished evaluation is saved (keyed by the weights and these settings): a rerun, or a process
+    // evaluating other networks, reuses it instead of spending the Monte-Carlo passes again.
+    const evalDir = path.join(ctx.outDir, 'checkpoints', 'evaluations');
+    const evalSettings = {
+      dataset: cfg.dataset, train: ds.train.count, test: ds.test.count, validation: ds.validation?.count ?? 0, eceBins: cfg.eceBins,
+      reliabilityShift: cfg.reliabilityShift, shiftSeed: cfg.shiftSeed, shifts: sets.shifts.map((s) => s.name),
+      ood: ood.map((o) => ({ name: o.name, count: o.split.count })),
+    };
+    const digests = new Map<tf.LayersModel, string>();
+    const digestOf = (m: tf.LayersModel) => {
+      if (!digests.has(m)) digests.set(m, weightsDigest([m]));
+      return digests.get(m)!;
+    };
     const tEval = Date.now();
     const results: { entry: Entry; ev: PredictorEvaluation }[] = [];
     for (const e of entries) {
-      const ev = evaluatePredictor(e.predictor, ds, sets, { eceBins: cfg.eceBins, reliabilityOf: cfg.reliabilityShift ? [cfg.reliabilityShift] : [] });
-      log(`${e.predictor.name}: clean accuracy ${(100 * ev.clean.accuracy).toFixed(2)} %, ECE ${ev.clean.ece.toFixed(4)}, ` +
-        `${sets.shifts.length} shifts and ${ood.length} OOD sets in ${ev.seconds.toFixed(1)} s`);
+      const p = e.predictor;
+      const key = evaluationKey({ predictor: p.name, kind: p.kind, samples: p.samples, extra: e.extra, weights: e.models.map(digestOf), settings: evalSettings });
+      const saved = ctx.resume ? loadEvaluation(evalDir, p.name, key) : { evaluation: null, why: null };
+      if (saved.why) log(`${p.name}: evaluating again: ${saved.why}`);
+      const ev = saved.evaluation ?? evaluatePredictor(p, ds, sets, { eceBins: cfg.eceBins, reliabilityOf: cfg.reliabilityShift ? [cfg.reliabilityShift] : [] });
+      if (!saved.evaluation) saveEvaluation(evalDir, p.name, key, ev);
+      log(`${p.name}: clean accuracy ${(100 * ev.clean.accuracy).toFixed(2)} %, ECE ${ev.clean.ece.toFixed(4)}, ` +
+        `${sets.shifts.length} shifts and ${ood.length} OOD sets in ${ev.seconds.toFixed(1)} s${saved.evaluation ? ' (saved evaluation)' : ''}`);
       results.push({ entry: e, ev });
     }
     const evaluationSeconds = (Date.now() - tEval) / 1000;
