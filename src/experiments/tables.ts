@@ -88,6 +88,23 @@ interface TrainingBenchFile {
   bayesEpoch?: { seconds: number } | null;
 }
 
+type RobustnessMetrics = { accuracy: number; nll: number; brier: number; ece: number; meanMutualInformation: number | null };
+type RobustnessVariant = {
+  name: string; kind: string; clean: RobustnessMetrics; shifts: Record<string, RobustnessMetrics>;
+  ood: { set: string; score: string; auroc: number }[];
+};
+
+/** Means of a metric over the rotated sets (15°..180°) and over the corrupted sets (every kind and severity). */
+function shiftMeans(v: RobustnessVariant): { rotated: Record<string, number>; corrupted: Record<string, number>; nRotated: number; nCorrupted: number } {
+  const names = Object.keys(v.shifts);
+  const rotated = names.filter((n) => /^rotate-\d+$/.test(n) && n !== 'rotate-0');
+  const corrupted = names.filter((n) => !n.startsWith('rotate-'));
+  const avg = (set: string[]) => Object.fromEntries((['accuracy', 'nll', 'brier', 'ece'] as const).map((k) => [k, set.reduce((a, n) => a + v.shifts[n][k], 0) / set.length]));
+  return { rotated: avg(rotated), corrupted: avg(corrupted), nRotated: rotated.length, nCorrupted: corrupted.length };
+}
+
+const robustnessVariants = (dir: string) => readSummary(dir, 'mary-robustness-mnist').variants as unknown as RobustnessVariant[];
+
 export const TABLES: Record<string, (resultsDir: string) => string> = {
   /** The README's headline: the float net and both recipes of mary-lenet-mnist. */
   'mary-recipes': (dir) => {
@@ -131,6 +148,48 @@ export const TABLES: Record<string, (resultsDir: string) => string> = {
     return markdown(['method', ...(val ? ['validation acc.'] : []), 'test acc.', 'memory', ...(packed.size ? ['packed file'] : []), 'float32', 'compression'],
       s.variants.map((v) => [`\`${v.name}\``, ...(val ? [pct(v.validationAccuracy)] : []), pct(v.testAccuracy), kib(v.memoryKiB), ...file(v.name as string),
         kib(v.float32KiB), `${(v.compressionRatio as number).toFixed(1)}x`]));
+  },
+  /**
+   * mary-robustness-mnist: every predictor on the clean MNIST test set and averaged over the rotated sets (15° to
+   * 180°) and over the corrupted sets (5 kinds × 5 severities): accuracy, NLL, Brier score, ECE.
+   */
+  'robustness-shifts': (dir) => {
+    const rows = robustnessVariants(dir).map((v) => {
+      const m = shiftMeans(v);
+      const cells = (x: Record<string, number>) => [pct(x.accuracy), x.nll.toFixed(3), x.brier.toFixed(3), x.ece.toFixed(4)];
+      return [`\`${v.name}\``, v.kind, ...cells(v.clean as unknown as Record<string, number>), ...cells(m.rotated), ...cells(m.corrupted)];
+    });
+    return markdown(['predictor', 'kind', 'clean acc.', 'NLL', 'Brier', 'ECE', 'rotated acc.', 'NLL', 'Brier', 'ECE',
+      'corrupted acc.', 'NLL', 'Brier', 'ECE'], rows);
+  },
+  /**
+   * mary-robustness-mnist: OOD detection AUROC (MNIST test set against each OOD set) by 1 − max-softmax (MSP),
+   * predictive entropy (H) and mutual information (MI), and the mean MI on the clean and the 90°-rotated test set.
+   */
+  'robustness-ood': (dir) => {
+    const vs = robustnessVariants(dir);
+    const sets = [...new Set(vs.flatMap((v) => v.ood.map((o) => o.set)))];
+    const scores: [string, string][] = [['max-softmax', 'MSP'], ['entropy', 'H'], ['mutual-information', 'MI']];
+    const rows = vs.map((v) => {
+      const au = (set: string, score: string) => {
+        const o = v.ood.find((r) => r.set === set && r.score === score);
+        return o ? o.auroc.toFixed(3) : '–';
+      };
+      const mi = (m: RobustnessMetrics | undefined) => (m?.meanMutualInformation == null ? '–' : m.meanMutualInformation.toPrecision(2));
+      return [`\`${v.name}\``, ...sets.flatMap((set) => scores.map(([score]) => au(set, score))), mi(v.clean), mi(v.shifts['rotate-90'])];
+    });
+    return markdown(['predictor', ...sets.flatMap((set) => scores.map(([, label]) => `${set}: AUROC ${label}`)), 'mean MI, clean', 'mean MI, rotated 90°'], rows);
+  },
+  /** mary-robustness-mnist: the posterior σ of every Bayesian net, median (90th percentile) per layer, and its initial value. */
+  'robustness-sigma': (dir) => {
+    const s = readSummary(dir, 'mary-robustness-mnist');
+    const nets = (s.nets as { name: string; family: string; source: string; epochs: number; sigma?: { name: string; median: number; p90: number; initial: number }[]; sigmaAtInitial?: boolean }[])
+      .filter((n) => n.sigma);
+    const layers = nets[0]?.sigma?.map((l) => l.name) ?? [];
+    return markdown(['net', 'epochs', ...layers, 'initial σ', 'σ at its initial value'], nets.map((n) => [
+      n.name, `${n.epochs}`, ...n.sigma!.map((l) => `${l.median.toPrecision(2)} (${l.p90.toPrecision(2)})`), n.sigma![0].initial.toPrecision(2),
+      n.sigmaAtInitial ? 'yes' : 'no',
+    ]));
   },
   /**
    * results/inference-bench.json (npm run bench:inference): per variant and batch, the median time of the low-bit
