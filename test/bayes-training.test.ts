@@ -166,3 +166,21 @@ test('mcPredict: mean probabilities, predictive entropy, reproducible with a see
   assert.deepEqual(setMode(model, 'mean'), ['quantized', 'quantized', 'quantized']);
   model.dispose();
 });
+
+test('bayesMcPredictor (robustness protocol): one weight draw per sample for the whole batch, as mcPredict with batchSize = the batch', async () => {
+  const { bayesMcPredictor } = await import('../src/experiments/robustnessProtocol');
+  const { model } = train(5, { kind: 'spikeSlab' }, 30);
+  const data = synthetic(64, 5);
+  const pred = bayesMcPredictor('p', model, 'sample', 4, 100);
+  const a = pred.predictBatch(data.x as unknown as tf.Tensor4D, 2);
+  const b = pred.predictBatch(data.x as unknown as tf.Tensor4D, 2);
+  assert.deepEqual(Array.from(a.probs), Array.from(b.probs), 'seeded per batch: the same numbers again');
+  const whole = mcPredict(model, data.x, { samples: 4, seed: 102, mode: 'sample', batchSize: 64 });
+  assert.deepEqual(Array.from(a.probs), Array.from(whole.probs.dataSync()));
+  assert.deepEqual(Array.from(a.mi!), Array.from(whole.mutualInformation.dataSync()));
+  // model.predict's default batch of 32 draws new weights for the second half: other numbers.
+  const split = mcPredict(model, data.x, { samples: 4, seed: 102, mode: 'sample' });
+  assert.notDeepEqual(Array.from(split.probs.dataSync()), Array.from(a.probs));
+  [whole, split].forEach((p) => Object.values(p).forEach((t) => t.dispose()));
+  model.dispose();
+});

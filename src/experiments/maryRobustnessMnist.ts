@@ -436,7 +436,7 @@ export const maryRobustnessMnist: Experiment<MaryRobustnessConfig> = {
         if (trained.deterministic !== 'quantized') {
           entries.push({ predictor: deterministicPredictor(`${n.name}-${trained.deterministic}`, n.model, { mode: trained.deterministic }), net: n.name, models: [n.model], group: recipe, main: false, extra: { mode: trained.deterministic } });
         }
-        entries.push({ predictor: bayesMcPredictor(`${n.name}-mc`, n.model, trained.sample as 'sample' | 'sampleQuantized', cfg.mcSamples), net: n.name, models: [n.model], group: recipe, main: true, extra: { mode: trained.sample, sigmaAtInitial } });
+        entries.push({ predictor: bayesMcPredictor(`${n.name}-mc`, n.model, trained.sample as 'sample' | 'sampleQuantized', cfg.mcSamples), net: n.name, models: [n.model], group: recipe, main: true, extra: { mode: trained.sample, weightDraws: 'one per sample and 500-image batch', sigmaAtInitial } });
       }
     }
     if (ensembleMembers.length > 0) {
