@@ -7,7 +7,6 @@
 # CIFAR-10) before showing anything:
 #   02-mary-densenet-cifar10        no committed results/mary-densenet40-cifar10 (195 epochs of DenseNet-40, CIFAR-10)
 #   04-stochastic-quantization      no committed results/sq-vgg9-cifar10 (5 methods x 200 epochs of VGG-9, CIFAR-10)
-#   06-robustness-and-uncertainty   no committed results/mary-robustness-mnist (trains 10+ networks)
 # Move a notebook into RENDERED once its experiment's results are committed.
 #
 # A notebook that starts training (its configuration no longer matches the committed run) is stopped by the
@@ -16,7 +15,7 @@
 # 05-memory-and-speed are measured on the machine that renders, under whatever load it has.
 set -eu
 . "$(dirname "$0")/jupyter-env.sh"
-RENDERED="00-quickstart 01-mary-bayesian-lenet-mnist 03-quantizer-zoo 05-memory-and-speed"
+RENDERED="00-quickstart 01-mary-bayesian-lenet-mnist 03-quantizer-zoo 05-memory-and-speed 06-robustness-and-uncertainty"
 export QNNLAB_SIZE=full
 timeout=${QNNLAB_RENDER_TIMEOUT:-3600}
 py=$(head -n1 "$JUPYTER" | sed -n 's/^#! *//p' | cut -d' ' -f1)
