@@ -9,7 +9,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { canonical, EVALUATION_FORMAT, evaluationFile, evaluationKey, loadEvaluation, saveEvaluation, weightsDigest } from '../src/experiments/evaluationCache';
+import { EVALUATION_FORMAT, evaluationFile, evaluationKey, loadEvaluation, saveEvaluation, weightsDigest } from '../src/experiments/evaluationCache';
+import { canonical } from '../src/util/canonical';
 import type { PredictorEvaluation } from '../src/experiments/robustnessProtocol';
 
 const metrics = { accuracy: 0.9, nll: 0.3, brier: 0.15, ece: 0.02, mce: 0.1, meanConfidence: 0.88, meanEntropy: 0.4, meanMutualInformation: 0.01, count: 4 };

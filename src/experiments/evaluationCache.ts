@@ -8,19 +8,11 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type * as tf from '@tensorflow/tfjs';
+import { canonical } from '../util/canonical';
 import type { PredictorEvaluation } from './robustnessProtocol';
 
 /** Bumped when the saved form or the meaning of an evaluation changes: older files are then evaluated again. */
 export const EVALUATION_FORMAT = 1;
-
-/** JSON with sorted keys, so equal values give equal text. */
-export function canonical(v: unknown): string {
-  if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
-  if (v && typeof v === 'object') {
-    return `{${Object.keys(v).sort().map((k) => `${JSON.stringify(k)}:${canonical((v as Record<string, unknown>)[k])}`).join(',')}}`;
-  }
-  return JSON.stringify(v);
-}
 
 /**
  * SHA-256 of every weight of the models (trainable or not, in layer order: shape, dtype, bytes). Names are left

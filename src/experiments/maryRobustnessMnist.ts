@@ -32,6 +32,7 @@ import {
   CORRUPTIONS, DEFAULT_OOD_COUNT, loadOodSet, OOD_SETS, ROTATION_DEGREES, SEVERITIES, shiftedSplit, shiftName,
   type OodSetName, type ShiftSpec,
 } from '../robustness';
+import { canonical } from '../util/canonical';
 import { fingerprintOf, fit, hasCheckpoint, loadCheckpoint, type FitConfig, type HistoryRow } from '../train';
 import { floatFitConfig, trainFloatLenet5, type FloatLenetOptions } from './lenetMnist';
 import { maryFitConfig, trainMaryVariant, variantName } from './maryCommon';
@@ -40,7 +41,7 @@ import {
   bayesMcPredictor, deterministicPredictor, ensemblePredictor, evaluatePredictor, mcDropoutPredictor, OOD_SCORES, predictSplit, setMetrics,
   type EvaluationSets, type OodResult, type OodScore, type Predictor, type PredictorEvaluation, type ShiftMetrics,
 } from './robustnessProtocol';
-import { canonical, evaluationKey, loadEvaluation, saveEvaluation, weightsDigest } from './evaluationCache';
+import { evaluationKey, loadEvaluation, saveEvaluation, weightsDigest } from './evaluationCache';
 import type { Experiment, VariantSummary } from './types';
 import { inRange, int, listOf, nonNegativeInt, oneOf, positiveInt, seedRule, text } from './validate';
 

@@ -95,12 +95,12 @@ type RobustnessVariant = {
 };
 
 /** Means of a metric over the rotated sets (15°..180°) and over the corrupted sets (every kind and severity). */
-function shiftMeans(v: RobustnessVariant): { rotated: Record<string, number>; corrupted: Record<string, number>; nRotated: number; nCorrupted: number } {
+function shiftMeans(v: RobustnessVariant): { rotated: Record<string, number>; corrupted: Record<string, number> } {
   const names = Object.keys(v.shifts);
   const rotated = names.filter((n) => /^rotate-\d+$/.test(n) && n !== 'rotate-0');
   const corrupted = names.filter((n) => !n.startsWith('rotate-'));
   const avg = (set: string[]) => Object.fromEntries((['accuracy', 'nll', 'brier', 'ece'] as const).map((k) => [k, set.reduce((a, n) => a + v.shifts[n][k], 0) / set.length]));
-  return { rotated: avg(rotated), corrupted: avg(corrupted), nRotated: rotated.length, nCorrupted: corrupted.length };
+  return { rotated: avg(rotated), corrupted: avg(corrupted) };
 }
 
 const robustnessVariants = (dir: string) => readSummary(dir, 'mary-robustness-mnist').variants as unknown as RobustnessVariant[];

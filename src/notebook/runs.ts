@@ -15,6 +15,7 @@ import * as path from 'node:path';
 import type * as tf from '@tensorflow/tfjs';
 import type { Config } from '../experiments/config';
 import { getExperiment, resolveConfig, runExperiment } from '../experiments/run';
+import { canonical } from '../util/canonical';
 import type { VariantSummary } from '../experiments/types';
 import { liveCurves, readCsv, showPlot, type CurvesOptions, type Row, type TopLevelSpec } from '../plots';
 import { hasCheckpoint, loadCheckpoint } from '../train';
@@ -65,15 +66,6 @@ export function toOverrides(cfg: Config, prefix = ''): Record<string, string> {
     else out[`${prefix}${k}`] = Array.isArray(v) ? v.join(',') : String(v);
   }
   return out;
-}
-
-/** JSON with sorted keys: two configs are the same run when these strings are equal. */
-function canonical(v: unknown): string {
-  if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
-  if (v && typeof v === 'object') {
-    return `{${Object.keys(v).sort().map((k) => `${JSON.stringify(k)}:${canonical((v as Record<string, unknown>)[k])}`).join(',')}}`;
-  }
-  return JSON.stringify(v);
 }
 
 function readJson(file: string): Record<string, unknown> | null {
