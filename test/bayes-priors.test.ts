@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { initEngine } from '../src/engine';
 import { gaussianKl, gaussianWindow, kllu, priorKl, spikeSlabKl } from '../src/bayes/priors';
+import { spikeSlabKlKernel } from '../src/engine/trainKernels';
 
 // Plain-JS versions of the formulas, written independently of the tensor code.
 const sigmoid = (x: number) => 1 / (1 + Math.exp(-x));
@@ -110,4 +111,59 @@ test('priorKl dispatches on the spec', () => {
   close(priorKl({ kind: 'spikeSlab', clip: 4 }, q).dataSync()[0], spikeSlabKl({ ...q, clip: 4 }).dataSync()[0], 1e-6, 'spikeSlab');
   close(priorKl({ kind: 'gaussian', priorLogSigma2: -2 }, q).dataSync()[0],
     gaussianKl({ mean: q.mean, logSigma2: q.logSigma2, priorLogSigma2: -2 }).dataSync()[0], 1e-6, 'gaussian');
+});
+
+/** The spike-and-slab KL written with tensor ops, autodiff giving its gradients: the reference for the fused pass. */
+function composedSpikeSlabKl(mean: tf.Tensor, ls2: tf.Tensor, levels: tf.Tensor, width: number, c: number, gate: 'window' | 'normalized'): tf.Scalar {
+  const m1 = tf.expandDims(mean, -1);
+  const dist2 = tf.square(tf.sub(m1, levels));
+  const la = tf.clipByValue(tf.sub(tf.expandDims(ls2, -1), tf.log(tf.add(dist2, 1e-12))), -c, c);
+  const gates = gate === 'window' ? gaussianWindow(m1, levels, width) : tf.softmax(tf.div(dist2, -2 * width * width), -1);
+  return tf.sum(tf.mul(kllu(la), gates)) as tf.Scalar;
+}
+
+test('spikeSlabKl: value and gradients equal the tensor-op formula under autodiff (both gates, clip active and not)', () => {
+  const rnd = (n: number, lo: number, hi: number, seed: number) => tf.randomUniform([n], lo, hi, 'float32', seed);
+  const n = 600;
+  const mean = tf.reshape(rnd(n, -0.5, 0.5, 1), [20, 30]);
+  const ls2 = tf.reshape(rnd(n, -14, -2, 2), [20, 30]); // log α from far below -8 to above +8
+  const levels = tf.tensor1d([-0.21, -0.02, 0.18, 0.4]);
+  for (const gate of ['window', 'normalized'] as const) {
+    for (const c of [3, 8]) {
+      const f = (m: tf.Tensor, s: tf.Tensor, l: tf.Tensor) => spikeSlabKl({ mean: m, logSigma2: s, levels: l, slabWidth: 0.075, clip: c, gate });
+      const ref = (m: tf.Tensor, s: tf.Tensor, l: tf.Tensor) => composedSpikeSlabKl(m, s, l, 0.075, c, gate);
+      close(f(mean, ls2, levels).dataSync()[0], ref(mean, ls2, levels).dataSync()[0], 1e-5, `${gate} clip ${c} value`);
+      const got = tf.grads(f)([mean, ls2, levels]);
+      const want = tf.grads(ref)([mean, ls2, levels]);
+      ['mean', 'logSigma2', 'levels'].forEach((name, j) => {
+        assert.deepEqual(got[j].shape, want[j].shape);
+        const a = got[j].dataSync();
+        const b = want[j].dataSync();
+        const scale = Math.max(...Array.from(b, Math.abs));
+        assert.ok(scale > 0, `${name}: reference gradient is not all zero`);
+        for (let i = 0; i < a.length; i++) close(a[i], b[i], 1e-4 * Math.max(1, scale), `${gate} clip ${c} d${name}[${i}]`);
+      });
+    }
+  }
+});
+
+test('spikeSlabKlKernel: gradients match central differences of its own value', () => {
+  const mean = [-0.3, -0.12, 0.001, 0.05, 0.11, 0.35];
+  const ls2 = [-9, -4, -11, -7, -12, -5];
+  const levels = [-0.15, 0.0, 0.12];
+  for (const gate of ['window', 'normalized'] as const) {
+    const f32 = (a: number[]) => Float32Array.from(a);
+    const kl = (m: number[], s: number[], l: number[]) => spikeSlabKlKernel(f32(m), f32(s), f32(l), 0.075, 8, gate).kl;
+    const r = spikeSlabKlKernel(f32(mean), f32(ls2), f32(levels), 0.075, 8, gate);
+    // The kernel reads float32: difference over the step the float32 inputs really take (its sums are float64).
+    const h = 1e-5;
+    const fd = (arr: number[], i: number, call: (a: number[]) => number) => {
+      const p = arr.slice(); p[i] = Math.fround(arr[i] + h);
+      const mn = arr.slice(); mn[i] = Math.fround(arr[i] - h);
+      return (call(p) - call(mn)) / (p[i] - mn[i]);
+    };
+    mean.forEach((_, i) => close(r.dMean[i], fd(mean, i, (a) => kl(a, ls2, levels)), 1e-3, `${gate} dMean[${i}]`));
+    ls2.forEach((_, i) => close(r.dLogSigma2[i], fd(ls2, i, (a) => kl(mean, a, levels)), 1e-3, `${gate} dLogSigma2[${i}]`));
+    levels.forEach((_, k) => close(r.dLevels[k], fd(levels, k, (a) => kl(mean, ls2, a)), 1e-3, `${gate} dLevels[${k}]`));
+  }
 });

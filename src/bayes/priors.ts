@@ -6,6 +6,7 @@
  * q(w) = N(mean, exp(logSigma2)) per weight (mean-field Gaussian).
  */
 import * as tf from '@tensorflow/tfjs';
+import { spikeSlabKlKernel } from '../engine/trainKernels';
 
 /** Constants of Molchanov et al. 2017 ("Variational Dropout Sparsifies DNNs"), eq. 14. */
 export const KLLU_K1 = 0.63576;
@@ -79,24 +80,28 @@ export const DEFAULT_LOG_ALPHA_CLIP = 8;
  * finite (clipped, zero-gradient) term instead of 0·∞ = NaN in the backward pass.
  * The published code measures this in a scaled space (θ·s_k - code_k); with r_k = code_k/s_k that is the
  * same log α, and our window is applied to θ - r_k directly (see README: no scales, levels are weights).
+ * The value and its gradients come from one pass of a WebAssembly kernel (`spikeSlabKlKernel`, assembly/train.ts),
+ * not from tensor ops: written with them, the same sum took about 150 kernels per layer forward and backward.
  */
 export function spikeSlabKl(args: SpikeSlabKlArgs): tf.Scalar {
   const width = args.slabWidth ?? DEFAULT_SLAB_WIDTH;
   const clip = args.clip ?? DEFAULT_LOG_ALPHA_CLIP;
   const gate = args.gate ?? 'normalized';
-  return tf.tidy(() => {
-    const m = args.levels.size;
-    const mean = tf.expandDims(args.mean, -1); // [..., 1] against levels [M]
-    const ls2 = tf.expandDims(args.logSigma2, -1);
-    const levels = tf.reshape(args.levels, [m]);
-    const dist2 = tf.square(tf.sub(mean, levels)); // [..., M]
-    const logAlpha = tf.clipByValue(tf.sub(ls2, tf.log(tf.add(dist2, 1e-12))), -clip, clip);
-    const gates =
-      gate === 'window'
-        ? gaussianWindow(mean, levels, width)
-        : tf.softmax(tf.div(dist2, -2 * width * width), -1);
-    return tf.sum(tf.mul(kllu(logAlpha), gates)) as tf.Scalar;
+  const op = tf.customGrad((...inputs: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const [mean, logSigma2, levels] = inputs as tf.Tensor[];
+    const r = spikeSlabKlKernel(
+      mean.dataSync() as Float32Array, logSigma2.dataSync() as Float32Array, levels.dataSync() as Float32Array,
+      width, clip, gate);
+    return {
+      value: tf.scalar(r.kl),
+      gradFunc: (dy: tf.Tensor) => [
+        tf.mul(dy, tf.tensor(r.dMean, mean.shape)),
+        tf.mul(dy, tf.tensor(r.dLogSigma2, logSigma2.shape)),
+        tf.mul(dy, tf.tensor(r.dLevels, levels.shape)),
+      ],
+    };
   });
+  return op(args.mean, args.logSigma2, args.levels) as tf.Scalar;
 }
 
 export interface GaussianKlArgs {

@@ -1,0 +1,82 @@
+/**
+ * Training kernels of our own, compiled from assembly/train.ts to assembly/train.wasm (`npm run build:wasm`).
+ * They run in a small WebAssembly instance of their own, beside whatever tfjs backend is active, so they
+ * work on every backend: inputs are copied in, results copied out (cheap next to the work: they are used
+ * where one pass replaces dozens of tensor kernels, see docs/engine.md).
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+
+/** The committed module (built from assembly/train.ts). */
+export const TRAIN_WASM_PATH = path.join(__dirname, '..', '..', 'assembly', 'train.wasm');
+
+interface Exports {
+  memory: { buffer: ArrayBuffer; grow(pages: number): number };
+  heapBase(): number;
+  spikeSlabKl(mean: number, logSigma2: number, n: number, levels: number, m: number, width: number, clip: number,
+    normalized: number, dMean: number, dLogSigma2: number, dLevels: number, scratch: number): number;
+}
+
+interface WasmApi {
+  Module: new (bytes: Uint8Array) => object;
+  Instance: new (module: object, imports: object) => { exports: unknown };
+}
+
+const PAGE = 65536;
+let instance: Exports | null = null;
+
+function kernels(): Exports {
+  if (!instance) {
+    const WA = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
+    instance = new WA.Instance(new WA.Module(new Uint8Array(fs.readFileSync(TRAIN_WASM_PATH))), {}).exports as Exports;
+  }
+  return instance;
+}
+
+/** Lay out `sizes` bytes one after another (16-byte aligned) above the module's static data; grow as needed. */
+function layout(x: Exports, sizes: number[]): number[] {
+  let at = (x.heapBase() + 15) & ~15;
+  const ptrs = sizes.map((b) => {
+    const p = at;
+    at = (at + b + 15) & ~15;
+    return p;
+  });
+  const have = x.memory.buffer.byteLength;
+  if (at > have) x.memory.grow(Math.ceil((at - have) / PAGE));
+  return ptrs;
+}
+
+export interface SpikeSlabKlResult {
+  kl: number;
+  dMean: Float32Array;
+  dLogSigma2: Float32Array;
+  dLevels: Float32Array;
+}
+
+/**
+ * The multiple spike-and-slab KL (src/bayes/priors.ts) of weights with means `mean` and log variances
+ * `logSigma2` against `levels`, summed over the weights, and its gradients with respect to all three.
+ */
+export function spikeSlabKlKernel(
+  mean: Float32Array, logSigma2: Float32Array, levels: Float32Array,
+  width: number, clip: number, gate: 'window' | 'normalized',
+): SpikeSlabKlResult {
+  const n = mean.length;
+  const m = levels.length;
+  if (logSigma2.length !== n) throw new Error(`spikeSlabKl: mean has ${n} entries, logSigma2 ${logSigma2.length}`);
+  const x = kernels();
+  const [pMean, pLs2, pLevels, pdMean, pdLs2, pdLevels, pScratch] = layout(x, [4 * n, 4 * n, 4 * m, 4 * n, 4 * n, 8 * m, 48 * m]);
+  const buf = x.memory.buffer;
+  new Float32Array(buf, pMean, n).set(mean);
+  new Float32Array(buf, pLs2, n).set(logSigma2);
+  new Float32Array(buf, pLevels, m).set(levels);
+  new Float64Array(buf, pdLevels, m).fill(0);
+  const kl = x.spikeSlabKl(pMean, pLs2, n, pLevels, m, width, clip, gate === 'normalized' ? 1 : 0, pdMean, pdLs2, pdLevels, pScratch);
+  const out = x.memory.buffer; // the same buffer: nothing grows during the call
+  return {
+    kl,
+    dMean: new Float32Array(out, pdMean, n).slice(),
+    dLogSigma2: new Float32Array(out, pdLs2, n).slice(),
+    dLevels: Float32Array.from(new Float64Array(out, pdLevels, m)),
+  };
+}
