@@ -15,6 +15,8 @@ interface Exports {
   heapBase(): number;
   spikeSlabKl(mean: number, logSigma2: number, n: number, levels: number, m: number, width: number, clip: number,
     normalized: number, dMean: number, dLogSigma2: number, dLevels: number, scratch: number): number;
+  expF32x4(inp: number, out: number, n: number): void;
+  logF32x4(inp: number, out: number, n: number): void;
 }
 
 interface WasmApi {
@@ -65,12 +67,12 @@ export function spikeSlabKlKernel(
   const m = levels.length;
   if (logSigma2.length !== n) throw new Error(`spikeSlabKl: mean has ${n} entries, logSigma2 ${logSigma2.length}`);
   const x = kernels();
-  const [pMean, pLs2, pLevels, pdMean, pdLs2, pdLevels, pScratch] = layout(x, [4 * n, 4 * n, 4 * m, 4 * n, 4 * n, 8 * m, 48 * m]);
+  const n4 = (n + 3) & ~3; // the kernel works on four weights at a time
+  const [pMean, pLs2, pLevels, pdMean, pdLs2, pdLevels, pScratch] = layout(x, [4 * n4, 4 * n4, 4 * m, 4 * n4, 4 * n4, 8 * m, 128 * m + 32]);
   const buf = x.memory.buffer;
-  new Float32Array(buf, pMean, n).set(mean);
-  new Float32Array(buf, pLs2, n).set(logSigma2);
+  new Float32Array(buf, pMean, n4).fill(0, n).set(mean);
+  new Float32Array(buf, pLs2, n4).fill(0, n).set(logSigma2);
   new Float32Array(buf, pLevels, m).set(levels);
-  new Float64Array(buf, pdLevels, m).fill(0);
   const kl = x.spikeSlabKl(pMean, pLs2, n, pLevels, m, width, clip, gate === 'normalized' ? 1 : 0, pdMean, pdLs2, pdLevels, pScratch);
   const out = x.memory.buffer; // the same buffer: nothing grows during the call
   return {
@@ -79,4 +81,14 @@ export function spikeSlabKlKernel(
     dLogSigma2: new Float32Array(out, pdLs2, n).slice(),
     dLevels: Float32Array.from(new Float64Array(out, pdLevels, m)),
   };
+}
+
+/** The kernels' f32x4 exp or log applied to `x` (their accuracy is tested on their own). */
+export function vectorMath(fn: 'exp' | 'log', x: Float32Array): Float32Array {
+  const k = kernels();
+  const n4 = (x.length + 3) & ~3;
+  const [pIn, pOut] = layout(k, [4 * n4, 4 * n4]);
+  new Float32Array(k.memory.buffer, pIn, n4).fill(1, x.length).set(x);
+  (fn === 'exp' ? k.expF32x4 : k.logF32x4)(pIn, pOut, n4);
+  return new Float32Array(k.memory.buffer, pOut, x.length).slice();
 }
