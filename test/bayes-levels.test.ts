@@ -74,6 +74,30 @@ test('Q(theta) is differentiable w.r.t. the levels: each level gets the upstream
   assert.deepEqual(Array.from(gt.dataSync()), [0, 0, 0, 0, 0]); // piecewise constant in theta
 });
 
+test('assignLevels equals the tensor-op formula bit for bit: index = #{p : θ > p}, p = (r_k + r_k+1)·0.5 in float32', () => {
+  for (const m of [2, 3, 5, 8]) {
+    const lv = tf.tensor1d(Array.from({ length: m }, (_, i) => -0.3 + (0.6 * i) / (m - 1) + 0.01 * Math.cos(3 * i + m)));
+    const theta = tf.randomUniform([40, 50], -0.4, 0.4, 'float32', m);
+    const p = partitions(lv);
+    let ref = tf.zeros(theta.shape, 'int32');
+    for (let k = 0; k < m - 1; k++) ref = tf.add(ref, tf.cast(tf.greater(theta, tf.reshape(tf.slice(p, [k], [1]), [])), 'int32'));
+    const { indices, quantized } = assignLevels(theta, lv);
+    assert.deepEqual(indices.shape, theta.shape);
+    assert.deepEqual(Array.from(indices.dataSync()), Array.from(ref.dataSync()), `M=${m} indices`);
+    assert.deepEqual(Array.from(quantized.dataSync()), Array.from(tf.gather(lv, ref.flatten()).dataSync()), `M=${m} Q(θ)`);
+    // ∂/∂r_k of Σ w·Q(θ) = Σ of w over cell k
+    const w = tf.randomNormal(theta.shape, 0, 1, 'float32', 10 + m);
+    const g = tf.grad((l: tf.Tensor) => tf.sum(tf.mul(assignLevels(theta, l).quantized, w)))(lv).dataSync();
+    const idx = ref.dataSync();
+    const wv = w.dataSync();
+    for (let k = 0; k < m; k++) {
+      let want = 0;
+      for (let i = 0; i < idx.length; i++) if (idx[i] === k) want += wv[i];
+      assert.ok(Math.abs(g[k] - want) < 1e-4, `M=${m} dr[${k}] ${g[k]} vs ${want}`);
+    }
+  }
+});
+
 test('separateLevels: pushes too-close neighbours apart about their midpoint, leaves spaced levels alone', () => {
   // Span 0.3 over M-1 = 2 gaps: mean spacing 0.15, a quarter of it is 0.0375.
   // The pair (-0.1, -0.09) is spread about -0.095 to a quarter of the mean spacing of the final levels.

@@ -41,41 +41,26 @@ export function initLevels(m: number, std: number, spread = defaultLevelSpread(m
 }
 
 /**
- * Levels in ascending order, differentiable w.r.t. the unsorted vector: a permutation matrix is built from
- * ranks (ties keep their original order) and applied as a weighted sum, so each sorted entry's gradient flows
- * back to the entry it came from. No data is read back to JS.
+ * Levels in ascending order, differentiable w.r.t. the unsorted vector: each sorted entry's gradient flows back
+ * to the entry it came from (ties keep their original order). The M (at most 8) values are sorted in JavaScript:
+ * written with tensor ops (a permutation matrix from ranks) it took about 30 kernels per layer and step.
  */
 export function sortLevels(levels: tf.Tensor): tf.Tensor1D {
-  return tf.tidy(() => {
-    const m = levels.size;
-    const r = tf.reshape(levels, [m]);
-    const perm = withoutGradient(() => sortingPermutation(r), r); // [i, rank_i], a constant for autodiff
-    // sorted[k] = Σ_i perm[i,k]·r_i (an elementwise product and a sum: M is at most 8, no matMul needed)
-    return tf.sum(tf.mul(perm, tf.reshape(r, [m, 1])), 0) as tf.Tensor1D;
+  const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const r = args[0] as tf.Tensor;
+    const v = r.dataSync();
+    const order = Array.from(v.keys()).sort((i, j) => v[i] - v[j] || i - j);
+    return {
+      value: tf.tensor1d(order.map((i) => v[i])),
+      gradFunc: (dy: tf.Tensor) => {
+        const g = dy.dataSync();
+        const out = new Float32Array(order.length);
+        order.forEach((i, k) => (out[i] = g[k]));
+        return tf.tensor(out, r.shape);
+      },
+    };
   });
-}
-
-/** One-hot [i, rank_i] with rank_i = #{j : r_j < r_i} + #{j < i : r_j = r_i} (ties keep their order). */
-function sortingPermutation(r: tf.Tensor): tf.Tensor {
-  const m = r.size;
-  const col = tf.reshape(r, [m, 1]); // r_i
-  const row = tf.reshape(r, [1, m]); // r_j
-  const lowerIndex = tf.tensor2d(Array.from({ length: m * m }, (_, k) => (k % m < Math.floor(k / m) ? 1 : 0)), [m, m]); // [i, j] = 1 iff j < i
-  const before = tf.add(tf.cast(tf.less(row, col), 'float32'), tf.mul(tf.cast(tf.equal(row, col), 'float32'), lowerIndex));
-  return tf.cast(tf.oneHot(tf.cast(tf.sum(before, 1), 'int32'), m), 'float32');
-}
-
-/**
- * Run `f` (a piecewise-constant function of `inputs`: ranks, cell indices) off the gradient tape: tfjs
- * records no op inside a custom-gradient kernel, and the declared gradient is zero. Without this, autodiff
- * would need gradients for Less/Equal/Greater, which tfjs does not register (tf.grads throws).
- */
-function withoutGradient(f: () => tf.Tensor, ...inputs: tf.Tensor[]): tf.Tensor {
-  const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => ({
-    value: f(),
-    gradFunc: () => args.slice(0, inputs.length).map((a) => tf.zerosLike(a as tf.Tensor)),
-  }));
-  return op(...inputs);
+  return op(levels) as tf.Tensor1D;
 }
 
 /**
@@ -117,18 +102,6 @@ export function partitions(sortedLevels: tf.Tensor): tf.Tensor1D {
   });
 }
 
-/**
- * index = #{partitions p : θ > p}, int32. One comparison with a scalar per partition: the wasm backend compares
- * against a broadcast vector ([..., 1] vs [M-1]) about 20 times slower than against a scalar, and that one op
- * was the largest cost of a Bayesian LeNet-5 step.
- */
-function cellIndices(theta: tf.Tensor, sortedLevels: tf.Tensor): tf.Tensor {
-  const p = partitions(sortedLevels);
-  let index: tf.Tensor = tf.zeros(theta.shape, 'int32');
-  for (let k = 0; k < p.size; k++) index = tf.add(index, tf.cast(tf.greater(theta, tf.reshape(tf.slice(p, [k], [1]), [])), 'int32'));
-  return index;
-}
-
 export interface Assignment {
   /** Index of the nearest level (into the ascending levels), int32, same shape as θ. */
   indices: tf.Tensor;
@@ -139,16 +112,38 @@ export interface Assignment {
 /**
  * Nearest-level assignment. `levels` must be ascending (pass them through sortLevels).
  * index = #{partitions p : θ > p}: a weight exactly on a midpoint goes to the LOWER level (deterministic
- * tie rule); weights beyond the outermost levels go to them. Q(θ) is built as Σ_k onehot_k·r_k so that
- * its gradient w.r.t. the levels needs no gather/scatter kernel (wasm has no UnsortedSegmentSum).
+ * tie rule); weights beyond the outermost levels go to them. One pass over the weights in JavaScript, with the
+ * partitions rounded to float32 as `partitions` computes them; ∂Q/∂r_k = Σ of the upstream gradient over the
+ * weights in cell k, ∂Q/∂θ = 0. Written with tensor ops (a comparison per partition, one-hot cells) it took
+ * about 40 kernels per layer and step.
  */
 export function assignLevels(theta: tf.Tensor, levels: tf.Tensor): Assignment {
-  return tf.tidy(() => {
-    const m = levels.size;
-    const r = tf.reshape(levels, [m]);
-    const indices = withoutGradient(() => cellIndices(theta, r), theta, r);
-    const cells = withoutGradient(() => tf.cast(tf.oneHot(indices, m), 'float32'), theta, r);
-    const quantized = tf.sum(tf.mul(cells, r), -1);
-    return { indices, quantized };
+  const m = levels.size;
+  let index: Int32Array | null = null;
+  const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const [t, l] = args as tf.Tensor[];
+    const th = t.dataSync();
+    const r = l.dataSync();
+    const p = Array.from({ length: m - 1 }, (_, k) => Math.fround(Math.fround(r[k] + r[k + 1]) * 0.5));
+    const idx = new Int32Array(th.length);
+    const q = new Float32Array(th.length);
+    for (let i = 0; i < th.length; i++) {
+      let c = 0;
+      for (let k = 0; k < m - 1; k++) if (th[i] > p[k]) c++;
+      idx[i] = c;
+      q[i] = r[c];
+    }
+    index = idx;
+    return {
+      value: tf.tensor(q, t.shape),
+      gradFunc: (dy: tf.Tensor) => {
+        const g = dy.dataSync();
+        const dr = new Float64Array(m);
+        for (let i = 0; i < idx.length; i++) dr[idx[i]] += g[i];
+        return [tf.zerosLike(t), tf.tensor(Float32Array.from(dr), l.shape)];
+      },
+    };
   });
+  const quantized = op(theta, levels);
+  return { indices: tf.tensor(index as unknown as Int32Array, theta.shape, 'int32'), quantized };
 }
