@@ -190,3 +190,66 @@ export function spikeSlabKl(
   }
   return load<f64>(accKl) + load<f64>(accKl, 8) + load<f64>(accKl, 16) + load<f64>(accKl, 24);
 }
+
+// ---------------------------------------------------------------------------------------------------------
+// Noise of the local reparameterization: standard normals from four xoshiro128** streams (Blackman & Vigna),
+// one per f32x4 lane, by Marsaglia's polar method. tfjs's generator (Alea, one draw at a time through a serial
+// dependency chain) took about 30 ms of a Bayesian LeNet-5 step for its 0.85 M draws.
+
+// @ts-ignore: decorator
+@inline function rotl(x: v128, k: i32): v128 {
+  return v128.or(i32x4.shl(x, k), i32x4.shr_u(x, 32 - k));
+}
+
+/** splitmix64, the seeding xoshiro's authors recommend. */
+function splitmix64(z: u64): u64 {
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111eb;
+  return z ^ (z >> 31);
+}
+
+/**
+ * n standard normals into out (f32[n + 8]: see the stores) from a 32-bit seed. Lane l of stream word w is seeded from splitmix64 of
+ * seed + (2·(w·4 + l) + 1)·golden ratio. Each round draws four candidate pairs (v1, v2) uniform in [-1, 1)²
+ * (24 bits each), keeps those with 0 < s = v1² + v2² < 1 and writes v1·m, v2·m, m = √(-2 log s / s), lane by
+ * lane, until n values are written.
+ */
+export function normalNoise(out: usize, n: i32, seed32: u32): void {
+  const seed = <u64>seed32;
+  const GOLDEN: u64 = 0x9e3779b97f4a7c15;
+  let w0 = i32x4(<i32>splitmix64(seed + GOLDEN), <i32>splitmix64(seed + 3 * GOLDEN), <i32>splitmix64(seed + 5 * GOLDEN), <i32>splitmix64(seed + 7 * GOLDEN));
+  let w1 = i32x4(<i32>splitmix64(seed + 9 * GOLDEN), <i32>splitmix64(seed + 11 * GOLDEN), <i32>splitmix64(seed + 13 * GOLDEN), <i32>splitmix64(seed + 15 * GOLDEN));
+  let w2 = i32x4(<i32>splitmix64(seed + 17 * GOLDEN), <i32>splitmix64(seed + 19 * GOLDEN), <i32>splitmix64(seed + 21 * GOLDEN), <i32>splitmix64(seed + 23 * GOLDEN));
+  let w3 = i32x4(<i32>splitmix64(seed + 25 * GOLDEN), <i32>splitmix64(seed + 27 * GOLDEN), <i32>splitmix64(seed + 29 * GOLDEN), <i32>splitmix64(seed + 31 * GOLDEN));
+  const scale = f32x4.splat(<f32>1 / <f32>8388608); // 2^-23: 24-bit integers to [0, 2)
+  const one = f32x4.splat(1);
+  const zero = f32x4.splat(0);
+  const minus2 = f32x4.splat(-2);
+  let i = 0;
+  while (i < n) {
+    // two xoshiro128** outputs per lane
+    const r1 = i32x4.mul(rotl(i32x4.mul(w1, i32x4.splat(5)), 7), i32x4.splat(9));
+    let t = i32x4.shl(w1, 9);
+    w2 = v128.xor(w2, w0); w3 = v128.xor(w3, w1); w1 = v128.xor(w1, w2); w0 = v128.xor(w0, w3); w2 = v128.xor(w2, t); w3 = rotl(w3, 11);
+    const r2 = i32x4.mul(rotl(i32x4.mul(w1, i32x4.splat(5)), 7), i32x4.splat(9));
+    t = i32x4.shl(w1, 9);
+    w2 = v128.xor(w2, w0); w3 = v128.xor(w3, w1); w1 = v128.xor(w1, w2); w0 = v128.xor(w0, w3); w2 = v128.xor(w2, t); w3 = rotl(w3, 11);
+    const v1 = f32x4.sub(f32x4.mul(f32x4.convert_i32x4_s(i32x4.shr_u(r1, 8)), scale), one);
+    const v2 = f32x4.sub(f32x4.mul(f32x4.convert_i32x4_s(i32x4.shr_u(r2, 8)), scale), one);
+    const s = f32x4.add(f32x4.mul(v1, v1), f32x4.mul(v2, v2));
+    const keep = i32x4.bitmask(v128.and(f32x4.lt(s, one), f32x4.gt(s, zero)));
+    if (keep == 0) continue;
+    const m = f32x4.sqrt(f32x4.div(f32x4.mul(minus2, logv(v128.bitselect(s, one, f32x4.gt(s, zero)))), s));
+    const z1 = f32x4.mul(v1, m);
+    const z2 = f32x4.mul(v2, m);
+    // The kept lanes' pairs, in lane order, without branches: lanes 0-1 as (z1, z2, z1, z2), the second pair
+    // moved first when only lane 1 is kept; then lanes 2-3 the same way. Each store writes 4 floats and the
+    // position advances by the values kept, so up to 8 floats past n are written (the host pads the buffer).
+    const lo = v128.shuffle<f32>(z1, z2, 0, 4, 1, 5);
+    const hi = v128.shuffle<f32>(z1, z2, 2, 6, 3, 7);
+    v128.store(out + (<usize>i << 2), v128.bitselect(lo, v128.shuffle<f32>(lo, lo, 2, 3, 2, 3), i32x4.splat(-(keep & 1))));
+    i += popcnt<i32>(keep & 3) << 1;
+    v128.store(out + (<usize>i << 2), v128.bitselect(hi, v128.shuffle<f32>(hi, hi, 2, 3, 2, 3), i32x4.splat(-((keep >> 2) & 1))));
+    i += popcnt<i32>(keep & 12) << 1;
+  }
+}

@@ -4,6 +4,7 @@
  *
  * Training (kwargs.training = true), local reparameterization (Kingma et al. 2015):
  *     out = x∘W̄ + sqrt((x²)∘σ² + 1e-8) · ε + b,   ε ~ N(0, 1) of the output's shape, a fresh seed per call
+ * (ε from `normalNoise`, the fast generator; the weight samples of the 'sample' modes from `randomNormal`)
  * where ∘ is the layer's linear map and W̄ = θ ('mean', default) or Q(θ) with a straight-through gradient
  * ('ste'). Inference uses the layer's mode:
  *     'quantized'  x∘Q(θ) + b     every weight replaced by its nearest level (exactly M distinct values)
@@ -15,7 +16,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { Rng } from '../util/random';
-import { randomNormal } from '../engine/randomNormal';
+import { normalNoise, randomNormal } from '../engine/randomNormal';
 import { assignLevels, checkM, defaultLevelSpread, initLevels, partitions, separateLevels, sortLevels } from './levels';
 import { OSCILLATION_STATE_KEYS, checkFreezeOptions, initialOscillationState, trackOscillations, type OscillationState } from './oscillations';
 import { priorKl, type PriorSpec } from './priors';
@@ -219,7 +220,7 @@ export abstract class VariationalLayer extends tf.layers.Layer {
         const wMean = this.trainForward === 'ste' ? this.steWeights() : theta;
         const mu = this.linear(x, wMean);
         const variance = this.linear(tf.square(x), tf.exp(this.logSigma2.read()));
-        const eps = randomNormal(mu.shape, 0, 1, this.rng.nextSeed());
+        const eps = normalNoise(mu.shape, this.rng.nextSeed());
         out = tf.add(mu, tf.mul(tf.sqrt(tf.add(variance, NOISE_EPS)), eps));
       } else if (this.mode === 'quantized') {
         out = this.linear(x, this.inferenceQuantizedWeights());

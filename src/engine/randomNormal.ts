@@ -10,6 +10,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import seedrandom from 'seedrandom';
+import { normalNoiseKernel } from './trainKernels';
 
 /** 2^-32, as in Alea. */
 const TWO_POW_MINUS_32 = 2.3283064365386963e-10;
@@ -56,4 +57,17 @@ export function randomNormal(shape: number[], mean = 0, stdDev = 1, seed?: numbe
     if (!(Number.isInteger(d) && d >= 0)) throw new Error(`randomNormal: bad shape [${shape}]`);
   }
   return tf.tensor(randomNormalValues(shape.reduce((a, b) => a * b, 1), mean, stdDev, seed), shape, 'float32');
+}
+
+/**
+ * Standard normal noise of `shape` from a 32-bit seed, by a faster generator than tfjs's (four xoshiro128**
+ * streams in SIMD lanes and Marsaglia's polar method: src/engine/trainKernels.ts, about 5 ms instead of 25 for
+ * 0.85 M draws). Its values are not tfjs's. The local reparameterization noise uses it; weight samples for
+ * Monte-Carlo prediction keep `randomNormal`, so saved evaluations stay valid.
+ */
+export function normalNoise(shape: number[], seed: number): tf.Tensor {
+  for (const d of shape) {
+    if (!(Number.isInteger(d) && d >= 0)) throw new Error(`normalNoise: bad shape [${shape}]`);
+  }
+  return tf.tensor(normalNoiseKernel(shape.reduce((a, b) => a * b, 1), seed), shape, 'float32');
 }

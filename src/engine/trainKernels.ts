@@ -15,6 +15,7 @@ interface Exports {
   heapBase(): number;
   spikeSlabKl(mean: number, logSigma2: number, n: number, levels: number, m: number, width: number, clip: number,
     normalized: number, dMean: number, dLogSigma2: number, dLevels: number, scratch: number): number;
+  normalNoise(out: number, n: number, seed: number): void;
   expF32x4(inp: number, out: number, n: number): void;
   logF32x4(inp: number, out: number, n: number): void;
 }
@@ -81,6 +82,18 @@ export function spikeSlabKlKernel(
     dLogSigma2: new Float32Array(out, pdLs2, n).slice(),
     dLevels: Float32Array.from(new Float64Array(out, pdLevels, m)),
   };
+}
+
+/**
+ * n standard normals from a 32-bit seed: four xoshiro128** streams and Marsaglia's polar method (assembly/train.ts),
+ * about ten times faster than tfjs's generator. Not tfjs's values: for the local reparameterization noise.
+ */
+export function normalNoiseKernel(n: number, seed: number): Float32Array {
+  if (!(Number.isInteger(seed) && seed >= 0 && seed <= 0xffffffff)) throw new Error(`normalNoise: seed must be a 32-bit unsigned integer, got ${seed}`);
+  const x = kernels();
+  const [p] = layout(x, [4 * (n + 8)]); // the kernel writes up to 8 floats past n
+  x.normalNoise(p, n, seed);
+  return new Float32Array(x.memory.buffer, p, n).slice();
 }
 
 /** The kernels' f32x4 exp or log applied to `x` (their accuracy is tested on their own). */
