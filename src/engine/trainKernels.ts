@@ -7,8 +7,14 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
-/** The committed module (built from assembly/train.ts). */
-export const TRAIN_WASM_PATH = path.join(__dirname, '..', '..', 'assembly', 'train.wasm');
+/**
+ * The committed module (built from assembly/train.ts), read from disk at the first call: a function, not a
+ * constant, because the browser bundle of the demo page imports this file (through the layer classes) and has
+ * neither `__dirname` nor `path`. Training kernels run in Node only.
+ */
+export function trainWasmPath(): string {
+  return path.join(__dirname, '..', '..', 'assembly', 'train.wasm');
+}
 
 interface Exports {
   memory: { buffer: ArrayBuffer; grow(pages: number): number };
@@ -31,7 +37,7 @@ let instance: Exports | null = null;
 function kernels(): Exports {
   if (!instance) {
     const WA = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
-    instance = new WA.Instance(new WA.Module(new Uint8Array(fs.readFileSync(TRAIN_WASM_PATH))), {}).exports as Exports;
+    instance = new WA.Instance(new WA.Module(new Uint8Array(fs.readFileSync(trainWasmPath()))), {}).exports as Exports;
   }
   return instance;
 }
