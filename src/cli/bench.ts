@@ -25,7 +25,7 @@ import { loadDataset } from '../data';
 import { initEngine } from '../engine';
 import { BENCH_MODELS, BenchModelName, buildBenchModel, countParams, makeTrainStep } from '../engine/benchModels';
 import { lenet5, methodOptions } from '../models';
-import { fit } from '../train';
+import { fit, makeOptimizer } from '../train';
 import { recipeConfig } from '../bayes';
 import { klTerm } from '../bayes/elbo';
 import { priorSpec } from '../experiments/maryCommon';
@@ -68,7 +68,7 @@ const ROOT = path.resolve(__dirname, '..', '..');
 
 function benchTfjs(name: BenchModelName, batch: number, steps: number): Block {
   const { model, inputShape } = buildBenchModel(name);
-  const { step, dispose } = makeTrainStep(model, inputShape, batch);
+  const { step, dispose } = makeTrainStep(model, inputShape, batch, 1, makeOptimizer({ name: 'adam', lr: 1e-3 }));
   step(); // warm-up: operator creation, Adam slots, heap growth
   const times: number[] = [];
   const cpu: number[] = [];

@@ -61,16 +61,16 @@ export function countParams(model: tf.LayersModel): number {
 }
 
 /**
- * A closure that runs one training step (Adam 1e-3, softmax cross-entropy, `optimizer.minimize`) on a
- * fixed random batch and returns the loss (read back, so the step is complete when it returns).
+ * A closure that runs one training step (softmax cross-entropy, `optimizer.minimize`; default tfjs's Adam 1e-3,
+ * `npm run bench` passes the training loop's) on a fixed random batch and returns the loss (read back, so the
+ * step is complete when it returns). The optimizer is disposed with the step.
  */
-export function makeTrainStep(model: tf.LayersModel, inputShape: number[], batch: number, seed = 1): {
+export function makeTrainStep(model: tf.LayersModel, inputShape: number[], batch: number, seed = 1, opt: tf.Optimizer = tf.train.adam(1e-3)): {
   step: () => number;
   dispose: () => void;
 } {
   const x = tf.randomNormal([batch, ...inputShape], 0, 1, 'float32', seed);
   const y = tf.tidy(() => tf.oneHot(tf.randomUniform([batch], 0, 10, 'int32', seed + 1), 10).toFloat());
-  const opt = tf.train.adam(1e-3);
   const step = (): number => {
     const loss = opt.minimize(
       () => tf.losses.softmaxCrossEntropy(y, model.apply(x, { training: true }) as tf.Tensor) as tf.Scalar, true,

@@ -3,6 +3,7 @@
  * to the gradients (coupled L2 as in Caffe/PyTorch SGD), so every optimizer gets them the same way.
  */
 import * as tf from '@tensorflow/tfjs';
+import { FusedAdamOptimizer } from './adam';
 
 export interface OptimizerConfig {
   name: 'adam' | 'sgd';
@@ -25,7 +26,7 @@ export function makeOptimizer(cfg: OptimizerConfig): tf.Optimizer {
   }
   switch (cfg.name) {
     case 'adam':
-      return tf.train.adam(cfg.lr, cfg.beta1 ?? 0.9, cfg.beta2 ?? 0.999, cfg.epsilon ?? 1e-7);
+      return new FusedAdamOptimizer(cfg.lr, cfg.beta1 ?? 0.9, cfg.beta2 ?? 0.999, cfg.epsilon ?? 1e-7);
     case 'sgd': {
       const m = cfg.momentum ?? 0;
       if (!(m >= 0 && m < 1)) throw new Error(`optimizer.momentum must be in [0, 1), got ${m}`);
