@@ -17,7 +17,7 @@ const SCRIPT = `
 const tf = require('@tensorflow/tfjs');
 const { createHash } = require('crypto');
 const { initEngine } = require('./src/engine');
-const { buildBenchModel, makeTrainStep } = require('./src/engine/benchModels');
+const { buildBenchModel, makeTrainStep } = require('./src/models/benchModels');
 const { lenet5, methodOptions } = require('./src/models');
 (async () => {
   const threads = process.env.T === '' ? undefined : Number(process.env.T);

@@ -10,7 +10,7 @@ import { Command } from 'commander';
 import * as tf from '@tensorflow/tfjs';
 import { initEngine } from '../engine';
 import { originalWasmKernel, wasmKernelOptions } from '../engine/kernels';
-import { BenchModelName, buildBenchModel, makeTrainStep } from '../engine/benchModels';
+import { BenchModelName, buildBenchModel, makeTrainStep } from '../models/benchModels';
 
 interface Case {
   label: string;

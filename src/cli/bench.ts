@@ -23,7 +23,7 @@ import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import { loadDataset } from '../data';
 import { initEngine } from '../engine';
-import { BENCH_MODELS, BenchModelName, buildBenchModel, countParams, makeTrainStep } from '../engine/benchModels';
+import { BENCH_MODELS, BenchModelName, buildBenchModel, countParams, makeTrainStep } from '../models/benchModels';
 import { lenet5, methodOptions } from '../models';
 import { fit, makeOptimizer } from '../train';
 import { recipeConfig } from '../bayes';

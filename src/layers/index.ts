@@ -18,3 +18,4 @@ export type { QuantActivationArgs } from './quantActivation';
 export { ZeroPadShortcut } from './shortcut';
 export type { ZeroPadShortcutArgs } from './shortcut';
 export { allLayers, quantizedLayers, activationQuantizers, afterTrainStep } from './utils';
+export { BatchNormalization, batchNormalization, batchNormTraining } from './batchNormalization';

@@ -15,7 +15,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { QuantizerSpec } from '../quantizers/types';
 import { Rng } from '../util/random';
-import { QuantActivation, QuantConv2D, QuantDense } from '../layers';
+import { QuantActivation, QuantConv2D, QuantDense, batchNormalization } from '../layers';
 import type { PaddingMode } from '../layers';
 
 export type ActivationPlacement = 'replace-relu' | 'before-relu' | 'after-relu' | 'relu-bn-q';
@@ -164,7 +164,7 @@ export class ModelBuilder {
   }
 
   bn(x: Sym, name: string): Sym {
-    return tf.layers.batchNormalization({
+    return batchNormalization({
       name, axis: -1, momentum: this.bnMomentum, epsilon: this.bnEpsilon,
     }).apply(x) as Sym;
   }

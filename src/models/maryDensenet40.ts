@@ -12,6 +12,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { Rng } from '../util/random';
+import { batchNormalization } from '../layers/batchNormalization';
 import { VariationalConv2D } from '../bayes/variationalConv2d';
 import { VariationalDense } from '../bayes/variationalDense';
 import { attachPrior } from '../bayes/modelOps';
@@ -39,7 +40,7 @@ export function maryDensenet40(opts: MaryDensenet40Options = {}): tf.LayersModel
   const v = { ...layerOpts, M, logSigma2Init: layerOpts.logSigma2Init ?? -8 };
   const conv = (filters: number, k: number, name: string): tf.layers.Layer =>
     new VariationalConv2D({ ...v, filters, kernelSize: k, padding: 'same', useBias: false, seed: rng.nextSeed(), name });
-  const bn = (): tf.layers.Layer => tf.layers.batchNormalization({ momentum: 0.9, epsilon: 1e-5 });
+  const bn = (): tf.layers.Layer => batchNormalization({ momentum: 0.9, epsilon: 1e-5 });
   const relu = (x: tf.SymbolicTensor): tf.SymbolicTensor => tf.layers.reLU().apply(x) as tf.SymbolicTensor;
 
   const input = tf.input({ shape: inputShape });

@@ -9,6 +9,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { Rng } from '../util/random';
+import { batchNormalization } from '../layers/batchNormalization';
 import { VariationalConv2D } from '../bayes/variationalConv2d';
 import { VariationalDense } from '../bayes/variationalDense';
 import { attachPrior } from '../bayes/modelOps';
@@ -38,7 +39,7 @@ export function maryLenet5(opts: MaryLenet5Options): tf.LayersModel {
   const { prior, seed = 1, inputShape = [28, 28, 1], numClasses = 10, conv1Padding = 'valid', bnMomentum = 0.9, ...layerOpts } = opts;
   const rng = new Rng(seed);
   const v = { ...layerOpts, logSigma2Init: layerOpts.logSigma2Init ?? -10 };
-  const bnSeedless = (): tf.layers.Layer => tf.layers.batchNormalization({ momentum: bnMomentum, epsilon: 1e-5 });
+  const bnSeedless = (): tf.layers.Layer => batchNormalization({ momentum: bnMomentum, epsilon: 1e-5 });
 
   const input = tf.input({ shape: inputShape });
   let h = new VariationalConv2D({ ...v, filters: 6, kernelSize: 5, padding: conv1Padding, seed: rng.nextSeed(), name: 'var_conv1' }).apply(input) as tf.SymbolicTensor;

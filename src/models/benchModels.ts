@@ -4,6 +4,7 @@
  * training step (Adam, softmax cross-entropy) on random data of the right shape.
  */
 import * as tf from '@tensorflow/tfjs';
+import { batchNormalization } from '../layers/batchNormalization';
 
 export type BenchModelName = 'lenet5' | 'resnet20';
 export const BENCH_MODELS: BenchModelName[] = ['lenet5', 'resnet20'];
@@ -25,7 +26,7 @@ export function lenet5(): tf.LayersModel {
 
 function convBn(x: tf.SymbolicTensor, filters: number, kernelSize: number, strides: number): tf.SymbolicTensor {
   const c = tf.layers.conv2d({ filters, kernelSize, strides, padding: 'same', useBias: false }).apply(x);
-  return tf.layers.batchNormalization().apply(c) as tf.SymbolicTensor;
+  return batchNormalization().apply(c) as tf.SymbolicTensor;
 }
 
 function relu(x: tf.SymbolicTensor): tf.SymbolicTensor {
