@@ -253,3 +253,37 @@ export function normalNoise(out: usize, n: i32, seed32: u32): void {
     i += popcnt<i32>(keep & 12) << 1;
   }
 }
+
+// ---------------------------------------------------------------------------------------------------------
+// col2im of the GEMM form of Conv2DBackpropInput (src/engine/kernels/conv.ts): a scatter-add that took about
+// 12 ms per LeNet-5 conv2 step as a JavaScript loop.
+
+/**
+ * dx (f32 [n, H, W, ci], zeroed here) += col (f32 [n·oh·ow, kh·kw·ci]) scattered back:
+ * dx[b, r·sh + a - pt, q·sw + e - pl, :] += col[(b, r, q), (a, e), :], taps outside the input skipped.
+ */
+export function col2im(col: usize, dx: usize, n: i32, H: i32, W: i32, ci: i32, oh: i32, ow: i32, kh: i32, kw: i32, sh: i32, sw: i32, pt: i32, pl: i32): void {
+  memory.fill(dx, 0, (<usize>n * H * W * ci) << 2);
+  const kkc = kh * kw * ci;
+  const ci4 = ci & ~3;
+  let src = col;
+  for (let b = 0; b < n; b++) {
+    for (let r = 0; r < oh; r++) {
+      for (let q = 0; q < ow; q++, src += <usize>kkc << 2) {
+        for (let a = 0; a < kh; a++) {
+          const i = r * sh + a - pt;
+          if (i < 0 || i >= H) continue;
+          for (let e = 0; e < kw; e++) {
+            const j = q * sw + e - pl;
+            if (j < 0 || j >= W) continue;
+            const d = dx + ((<usize>((b * H + i) * W + j) * ci) << 2);
+            const s0 = src + ((<usize>((a * kw + e) * ci)) << 2);
+            let k = 0;
+            for (; k < ci4; k += 4) v128.store(d + (<usize>k << 2), f32x4.add(v128.load(d + (<usize>k << 2)), v128.load(s0 + (<usize>k << 2))));
+            for (; k < ci; k++) store<f32>(d + (<usize>k << 2), load<f32>(d + (<usize>k << 2)) + load<f32>(s0 + (<usize>k << 2)));
+          }
+        }
+      }
+    }
+  }
+}

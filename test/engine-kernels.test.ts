@@ -140,6 +140,7 @@ const CONV_CASES: ConvCase[] = [
   { x: [4, 16, 16, 8], k: [1, 1], co: 8, s: 2, pad: 'same' },
   { x: [4, 28, 28, 1], k: [5, 5], co: 6, s: 1, pad: 'valid' },
   { x: [1, 8, 8, 3], k: [3, 3], co: 2, s: 1, pad: 'same' },
+  { x: [2, 12, 12, 20], k: [5, 5], co: 50, s: 1, pad: 'valid' }, // LeNet-5's conv2: Conv2DBackpropInput by GEMM + col2im, 4 channels per SIMD lane group
 ];
 
 function convOutShape(c: ConvCase): number[] {

@@ -22,6 +22,8 @@ interface Exports {
   spikeSlabKl(mean: number, logSigma2: number, n: number, levels: number, m: number, width: number, clip: number,
     normalized: number, dMean: number, dLogSigma2: number, dLevels: number, scratch: number): number;
   normalNoise(out: number, n: number, seed: number): void;
+  col2im(col: number, dx: number, n: number, H: number, W: number, ci: number, oh: number, ow: number, kh: number, kw: number,
+    sh: number, sw: number, pt: number, pl: number): void;
   expF32x4(inp: number, out: number, n: number): void;
   logF32x4(inp: number, out: number, n: number): void;
 }
@@ -100,6 +102,23 @@ export function normalNoiseKernel(n: number, seed: number): Float32Array {
   const [p] = layout(x, [4 * (n + 8)]); // the kernel writes up to 8 floats past n
   x.normalNoise(p, n, seed);
   return new Float32Array(x.memory.buffer, p, n).slice();
+}
+
+/** Shapes of the col2im scatter: input [n, H, W, ci], GEMM rows [n·oh·ow], taps kh×kw, strides, top/left padding. */
+export interface Col2ImShape {
+  n: number; H: number; W: number; ci: number; oh: number; ow: number; kh: number; kw: number; sh: number; sw: number; pt: number; pl: number;
+}
+
+/**
+ * col2im of Conv2DBackpropInput's GEMM form (col [n·oh·ow, kh·kw·ci]) into `dx` ([n, H, W, ci], overwritten), in
+ * f32x4 lanes over the channels.
+ */
+export function col2imKernel(col: Float32Array, dx: Float32Array, s: Col2ImShape): void {
+  const x = kernels();
+  const [pCol, pDx] = layout(x, [4 * col.length, 4 * dx.length]);
+  new Float32Array(x.memory.buffer, pCol, col.length).set(col);
+  x.col2im(pCol, pDx, s.n, s.H, s.W, s.ci, s.oh, s.ow, s.kh, s.kw, s.sh, s.sw, s.pt, s.pl);
+  dx.set(new Float32Array(x.memory.buffer, pDx, dx.length));
 }
 
 /** The kernels' f32x4 exp or log applied to `x` (their accuracy is tested on their own). */
